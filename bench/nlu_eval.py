@@ -1,0 +1,180 @@
+"""NLU quality on the held-out test set (tests/data/nlu_test_*.jsonl), against a TF-IDF + logistic regression
+baseline trained on the same intents/ data, side by side from one run.
+
+    .venv/bin/python bench/nlu_eval.py [--rasa-url URL] [--markdown docs/nlu-figures.md]
+
+Uses the Rasa server at --rasa-url, or starts one with the current model. Prints accuracy, macro-F1 and per-intent
+F1 per language, entity F1 per type, and the confusion matrix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import Counter, defaultdict
+from contextlib import ExitStack
+from pathlib import Path
+
+import yaml
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.pipeline import make_pipeline, make_union
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from privacy_desk.classify import BUSINESS_INTENTS, NluClient, classify  # noqa: E402
+from privacy_desk.mailtext import split_mail_text  # noqa: E402
+from privacy_desk.rasa import free_port, is_up, rasa_server  # noqa: E402
+
+ANNOTATION = re.compile(r"\[([^\]]+)\]\([a-z_]+\)|\[([^\]]+)\]\{[^}]*\}")
+
+
+def training_examples() -> list[tuple[str, str]]:
+    """(text, intent) from intents/, annotations stripped, business intents only (what the test set has)."""
+    examples = []
+    for path in sorted((ROOT / "intents").rglob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            intent = block.get("intent")
+            if intent not in BUSINESS_INTENTS:
+                continue
+            for line in block.get("examples", "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    examples.append((ANNOTATION.sub(lambda m: m.group(1) or m.group(2), line[2:]), intent))
+    return examples
+
+
+def baseline_model(examples: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+    features = make_union(TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
+                          TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True))
+    model = make_pipeline(features, LogisticRegression(max_iter=2000, C=10))
+    model.fit([t for t, _ in examples], [i for _, i in examples])
+    return model
+
+
+def baseline_input(item: dict) -> str:
+    text = item["text"]
+    if item.get("channel") == "email":
+        text = split_mail_text(text).new_text or text
+        if item.get("subject"):
+            text = f"{item['subject']}\n{text}"
+    return text
+
+
+def load_items() -> list[dict]:
+    items = []
+    for path in sorted((ROOT / "tests" / "data").glob("nlu_test_*.jsonl")):
+        items += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return items
+
+
+def entity_scores(gold: list[dict], predicted: list[dict]) -> dict[str, tuple[float, int]]:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for g, p in zip(gold, predicted, strict=True):
+        for name in set(g) | set(p):
+            if name in g and name in p and g[name].strip() == p[name].strip():
+                counts[name]["tp"] += 1
+            else:
+                if name in p:
+                    counts[name]["fp"] += 1
+                if name in g:
+                    counts[name]["fn"] += 1
+    scores = {}
+    for name, c in sorted(counts.items()):
+        denominator = 2 * c["tp"] + c["fp"] + c["fn"]
+        scores[name] = (2 * c["tp"] / denominator if denominator else 0.0, c["tp"] + c["fn"])
+    return scores
+
+
+def report(title: str, gold: list[str], ours: list[str], base: list[str], out: list[str]) -> None:
+    labels = sorted(set(gold))
+    out.append(f"\n### {title} ({len(gold)} items)\n")
+    out.append("| metric | privacy-desk (Rasa DIET) | baseline (TF-IDF + LR) |")
+    out.append("|---|---|---|")
+    out.append(f"| accuracy | {accuracy_score(gold, ours):.3f} | {accuracy_score(gold, base):.3f} |")
+    out.append(f"| macro-F1 | {f1_score(gold, ours, labels=labels, average='macro', zero_division=0):.3f} | "
+               f"{f1_score(gold, base, labels=labels, average='macro', zero_division=0):.3f} |")
+    ours_f1 = f1_score(gold, ours, labels=labels, average=None, zero_division=0)
+    base_f1 = f1_score(gold, base, labels=labels, average=None, zero_division=0)
+    for label, a, b in zip(labels, ours_f1, base_f1, strict=True):
+        out.append(f"| F1 {label} | {a:.3f} | {b:.3f} |")
+
+
+def confusion(gold: list[str], ours: list[str], out: list[str]) -> None:
+    labels = sorted(set(gold) | set(ours))
+    short = {label: label.replace("request_", "r_").replace("ask_", "a_")[:14] for label in labels}
+    matrix = confusion_matrix(gold, ours, labels=labels)
+    out.append("\nConfusion matrix (rows: true intent, columns: predicted), privacy-desk:\n")
+    out.append("| true \\ predicted | " + " | ".join(short[label] for label in labels) + " |")
+    out.append("|---" * (len(labels) + 1) + "|")
+    for label, row in zip(labels, matrix, strict=True):
+        out.append(f"| {short[label]} | " + " | ".join(str(v) if v else "." for v in row) + " |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
+    parser.add_argument("--markdown", type=Path, help="Also write the tables to this file.")
+    parser.add_argument("--errors", action="store_true", help="List the misclassified items.")
+    args = parser.parse_args()
+
+    items = load_items()
+    examples = training_examples()
+    train_texts = {t.strip().lower() for t, _ in examples}
+    leaked = [i["id"] for i in items if i["text"].strip().lower() in train_texts]
+    baseline = baseline_model(examples)
+
+    with ExitStack() as stack:
+        url = args.rasa_url
+        if not is_up(url):
+            url = stack.enter_context(rasa_server(free_port())).url
+        nlu = NluClient(url)
+        predictions = [classify(nlu, i["text"], i.get("subject"), i.get("channel", "chat")) for i in items]
+    base_predictions = list(baseline.predict([baseline_input(i) for i in items]))
+
+    out = [f"Held-out items: {len(items)} (never trained on; {len(leaked)} exact overlaps with intents/: "
+           f"{', '.join(leaked) or 'none'}). Training examples (business intents): {len(examples)}."]
+    languages = sorted({i.get("language", "en" if not i["id"].startswith("ja") else "ja") for i in items})
+    for language in languages:
+        index = [k for k, i in enumerate(items) if i.get("language", i["id"][:2]) == language]
+        if not index:
+            continue
+        gold = [items[k]["intent"] for k in index]
+        report(f"Intents, language {language}", gold, [predictions[k].intent for k in index],
+               [base_predictions[k] for k in index], out)
+        for channel in ("chat", "email"):
+            sub = [k for k in index if items[k].get("channel", "chat") == channel]
+            if sub:
+                g = [items[k]["intent"] for k in sub]
+                o = [predictions[k].intent for k in sub]
+                b = [base_predictions[k] for k in sub]
+                out.append(f"\n{language} {channel}: accuracy {accuracy_score(g, o):.3f} (baseline "
+                           f"{accuracy_score(g, b):.3f}), macro-F1 "
+                           f"{f1_score(g, o, average='macro', zero_division=0):.3f} (baseline "
+                           f"{f1_score(g, b, average='macro', zero_division=0):.3f}), {len(sub)} items")
+        scores = entity_scores([items[k].get("entities", {}) for k in index], [predictions[k].entities for k in index])
+        out.append(f"\nEntities, language {language} (F1, exact value as written; support = gold count):\n")
+        out.append("| entity | F1 | support |")
+        out.append("|---|---|---|")
+        for name, (f1, support) in scores.items():
+            out.append(f"| {name} | {f1:.3f} | {support} |")
+        confusion(gold, [predictions[k].intent for k in index], out)
+        if args.errors:
+            out.append("\nErrors:")
+            for k in index:
+                if predictions[k].intent != items[k]["intent"]:
+                    out.append(f"- {items[k]['id']}: {items[k]['intent']} -> {predictions[k].intent} "
+                               f"({predictions[k].confidence:.2f}): {items[k]['text'][:90]!r}")
+    text = "\n".join(out)
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

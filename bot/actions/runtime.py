@@ -1,0 +1,59 @@
+"""What every action shares, built once per action-server process on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from privacy_desk.db import make_engine, session_factory
+from privacy_desk.desk import Desk
+from privacy_desk.keys import secret_key
+from privacy_desk.languages import DEFAULT_LANGUAGE, Language, detect_language
+from privacy_desk.policy import PolicyPack, RequestKind, load_pack
+from privacy_desk.replies import ReplyRenderer, company_context, request_context
+from privacy_desk.settings import Settings, load_settings
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    pack: PolicyPack
+    desk: Desk
+    renderer: ReplyRenderer
+
+    def say(self, language: Language, name: str, **kwargs: Any) -> str:
+        return self.renderer.prompt(language, name, **kwargs)
+
+    def company(self, language: Language) -> dict[str, Any]:
+        return company_context(self.pack, language)
+
+    def request(self, kind: str, language: Language) -> dict[str, Any]:
+        return request_context(self.pack, RequestKind(kind), language)
+
+
+@cache
+def runtime() -> Runtime:
+    settings = load_settings()
+    pack = load_pack(settings.privacy_policy)
+    renderer = ReplyRenderer()
+    sessions = session_factory(make_engine(settings.database_url))
+    desk = Desk(sessions, pack, secret_key(settings), settings.mail_from, renderer)
+    return Runtime(settings, pack, desk, renderer)
+
+
+def language_of(tracker: Tracker) -> Language:
+    """The language of the visitor's latest message; a message with no words keeps the conversation's."""
+    latest = tracker.latest_message or {}
+    text = latest.get("text") or ""
+    if text.startswith("/"):
+        # A widget's own trigger such as /greet{"language": "ja"}: the browser's language, not prose.
+        for entity in latest.get("entities") or []:
+            if entity.get("entity") == "language" and entity.get("value") in {lang.value for lang in Language}:
+                return Language(entity["value"])
+    elif any(ch.isalpha() for ch in text):
+        return detect_language(text)
+    current = tracker.get_slot("language")
+    return Language(current) if current in {lang.value for lang in Language} else DEFAULT_LANGUAGE

@@ -1,0 +1,215 @@
+"""One mail, from raw bytes to a decision and its queued reply. The email channel's whole flow is here.
+
+    parse -> already seen? -> never answer machines -> thread to a ticket? -> classify -> open / answer / ignore
+
+The decision, the ticket change, the queued reply and the mailbox position commit in one transaction; with
+`dry_run` the same work is done and rolled back, so `mail process --dry-run` shows exactly what would happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from mail_ingest.loops import no_reply_reason
+from mail_ingest.parse import ParsedMail, Unparseable, parse_mail
+from privacy_desk.classify import Classification
+from privacy_desk.decisions import find_reference, kind_for_intent, topic_for_intent
+from privacy_desk.desk import Desk, MailThread, Outcome
+from privacy_desk.languages import Language, detect_language
+from privacy_desk.mailbox_state import MailboxPosition, record_position
+from privacy_desk.mailtext import split_mail_text
+from privacy_desk.models import Message, Ticket
+from privacy_desk.policy import PolicyPack
+from privacy_desk.status import TicketStatus
+from privacy_desk.tickets import Channel, IncomingMessage, TicketService, utcnow
+from privacy_desk.verification import find_code
+
+# At most this many automatic replies to one address a day: a flood gets tickets for staff, not mail.
+REPLY_LIMIT_PER_DAY = 5
+ACTOR = "mail"
+
+Classifier = Callable[[str, str | None], Classification]  # (body, subject) -> classification
+
+
+@dataclass
+class MailDecision:
+    action: str  # opened | followup | answered | ignored | quarantined
+    reason: str
+    intent: str | None = None
+    ticket: str | None = None
+    missing_details: list[str] = field(default_factory=list)
+    reply: dict[str, str] | None = None
+    language: str | None = None
+    queued: list[int] = field(default_factory=list)  # outbox rows this mail caused
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "queued"}
+
+
+class MailPipeline:
+    def __init__(self, engine: Engine, pack: PolicyPack, key: bytes, mail_from: str, classifier: Classifier,
+                 own_addresses: set[str] | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.pack = pack
+        self.key = key
+        self.mail_from = mail_from.lower()
+        self.classifier = classifier
+        self.own_addresses = {a.lower() for a in (own_addresses or set())} | {self.mail_from}
+        self.clock = clock
+
+    def process(self, raw: bytes, position: MailboxPosition | None = None, dry_run: bool = False) -> MailDecision:
+        with self.engine.connect() as connection:
+            outer = connection.begin()
+            # Desk's own transactions become savepoints inside ours: everything commits (or not) together.
+            sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                                    expire_on_commit=False)
+            try:
+                decision = self._decide(raw, sessions)
+                with sessions() as session:
+                    if position is not None:
+                        record_position(session, position, self.clock())
+                    decision.reply = self._reply_preview(session, decision)
+                    session.commit()
+            except BaseException:
+                outer.rollback()
+                raise
+            if dry_run:
+                outer.rollback()
+            else:
+                outer.commit()
+            return decision
+
+    def quarantine(self, raw: bytes, reason: str, position: MailboxPosition | None = None) -> MailDecision:
+        """Keep a message whose processing failed, with the reason, and move past it."""
+        with self.engine.connect() as connection, connection.begin():
+            sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+            Desk(sessions, self.pack, self.key, self.mail_from, clock=self.clock).quarantine(
+                self._raw_incoming(raw), reason)
+            if position is not None:
+                with sessions() as session:
+                    record_position(session, position, self.clock())
+                    session.commit()
+        return MailDecision("quarantined", reason)
+
+    # -- the flow ------------------------------------------------------------------------------------------
+
+    def _decide(self, raw: bytes, sessions: sessionmaker[Session]) -> MailDecision:
+        desk = Desk(sessions, self.pack, self.key, self.mail_from, clock=self.clock)
+        try:
+            mail = parse_mail(raw)
+        except Unparseable as exc:
+            desk.quarantine(self._raw_incoming(raw), str(exc))
+            return MailDecision("quarantined", f"cannot parse: {exc}")
+
+        with sessions() as session:
+            tickets = TicketService(session, self.pack, self.clock)
+            if mail.message_id and tickets.message_seen(mail.message_id):
+                return MailDecision("ignored", "already processed (same Message-ID)")
+            reason = no_reply_reason(mail, self.own_addresses)
+            if reason:
+                return MailDecision("ignored", f"not answered automatically: {reason}")
+            ticket = self._thread(tickets, mail)
+            reference = ticket.reference if ticket else None
+            status = TicketStatus(ticket.status) if ticket else None
+            flood = tickets.replies_sent_to(self._customer(mail), self.clock() - timedelta(days=1)) \
+                >= REPLY_LIMIT_PER_DAY
+
+        parts = split_mail_text(mail.text)
+        new_text = parts.new_text or mail.text
+        language = detect_language(f"{mail.subject}\n{new_text}")
+        incoming = self._incoming(mail, language)
+        thread = MailThread(mail.message_id, " ".join(mail.references) or None)
+        if reference is not None:
+            return self._followup(desk, mail, reference, status, new_text, language, incoming, thread, flood)
+
+        if not new_text.strip():
+            return MailDecision("ignored", "no text to act on", language=language.value)
+        result = self.classifier(mail.text, mail.subject)
+        kind, topic = kind_for_intent(result.intent), topic_for_intent(result.intent)
+        if kind is None and topic is None:
+            return MailDecision("ignored", "not a privacy matter: left for the support team", result.intent,
+                                language=language.value)
+        if flood:
+            return MailDecision("ignored", f"reply limit reached for this sender ({REPLY_LIMIT_PER_DAY} a day)",
+                                result.intent, language=language.value)
+        if topic is not None:
+            outcome = desk.answer_by_mail(topic, to=self._customer(mail), language=language, actor=ACTOR,
+                                          incoming=incoming, thread=thread, customer_name=result.entities.get("name"))
+            return self._decision("answered", f"policy question ({topic.value})", result, outcome, language)
+        details = {**result.entities, "email": self._customer(mail)}
+        if "name" not in details and mail.from_name:
+            details["name"] = mail.from_name
+        outcome = desk.open_request(kind=kind, details=details, channel=Channel.EMAIL, language=language,  # type: ignore[arg-type]
+                                    actor=ACTOR, incoming=incoming, intent=result.intent,
+                                    confidence=result.confidence, thread=thread)
+        return self._decision("opened", f"{kind.value} request", result, outcome, language)  # type: ignore[union-attr]
+
+    def _followup(self, desk: Desk, mail: ParsedMail, reference: str, status: TicketStatus | None, new_text: str,
+                  language: Language, incoming: IncomingMessage, thread: MailThread, flood: bool) -> MailDecision:
+        if status is TicketStatus.AWAITING_VERIFICATION and find_code(new_text):
+            outcome = desk.check_code(reference, new_text, channel=Channel.EMAIL, language=language, actor=ACTOR,
+                                      incoming=incoming, thread=thread)
+            return MailDecision("followup", f"identity code: {outcome.code_check}", ticket=reference,
+                                missing_details=[d.value for d in outcome.missing], language=language.value,
+                                queued=outcome.queued_mail)
+        if status in {TicketStatus.AWAITING_DETAILS, TicketStatus.AWAITING_VERIFICATION} and not flood:
+            result = self.classifier(mail.text, mail.subject)
+            outcome = desk.add_details(reference, result.entities, channel=Channel.EMAIL, language=language,
+                                       actor=ACTOR, incoming=incoming, thread=thread)
+            return MailDecision("followup", "details from the customer's reply", result.intent, reference,
+                                [d.value for d in outcome.missing], language=language.value,
+                                queued=outcome.queued_mail)
+        desk.record_followup(reference, incoming, ACTOR)
+        return MailDecision("followup", "customer's reply added to the ticket for staff", ticket=reference,
+                            language=language.value)
+
+    # -- small helpers -------------------------------------------------------------------------------------
+
+    def _thread(self, tickets: TicketService, mail: ParsedMail) -> Ticket | None:
+        reference = find_reference(mail.subject or "")
+        if reference:
+            ticket = tickets.find(reference)
+            if ticket is not None:
+                return ticket
+        ids = [i for i in [mail.in_reply_to, *mail.references] if i]
+        return tickets.ticket_for_message_ids(ids)
+
+    @staticmethod
+    def _customer(mail: ParsedMail) -> str:
+        return mail.reply_to or mail.from_address or ""
+
+    @staticmethod
+    def _incoming(mail: ParsedMail, language: Language) -> IncomingMessage:
+        return IncomingMessage(
+            channel=Channel.EMAIL, body=mail.text, language=language, sender=mail.from_address,
+            subject=mail.subject[:998], message_id=mail.message_id, in_reply_to=mail.in_reply_to,
+            references=" ".join(mail.references) or None,
+            meta={"attachments": [asdict(a) for a in mail.attachments], "html_only": mail.html_only,
+                  "problems": mail.problems[:20]})
+
+    @staticmethod
+    def _raw_incoming(raw: bytes) -> IncomingMessage:
+        return IncomingMessage(channel=Channel.EMAIL, body=raw.decode("utf-8", errors="replace")[:200_000],
+                               language=Language.EN, meta={"raw_bytes": len(raw)})
+
+    @staticmethod
+    def _decision(action: str, reason: str, result: Classification, outcome: Outcome,
+                  language: Language) -> MailDecision:
+        return MailDecision(action, reason, result.intent, outcome.reference, [d.value for d in outcome.missing],
+                            language=language.value, queued=outcome.queued_mail)
+
+    @staticmethod
+    def _reply_preview(session: Session, decision: MailDecision) -> dict[str, str] | None:
+        """The reply this mail caused (queued in this transaction), as `mail process` shows it."""
+        if not decision.queued:
+            return None
+        latest = session.get(Message, decision.queued[-1])
+        if latest is None:
+            return None
+        return {"to": latest.recipient or "", "subject": latest.subject or "", "body": latest.body}

@@ -1,0 +1,3 @@
+from privacy_desk.cli import main
+
+main()

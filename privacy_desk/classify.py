@@ -1,0 +1,103 @@
+"""Classify an inquiry (chat line or whole email) with the Rasa NLU model, over Rasa's HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from privacy_desk.decisions import QUESTION_INTENTS, REQUEST_INTENTS
+from privacy_desk.errors import PrivacyDeskError
+from privacy_desk.languages import Language, detect_language
+from privacy_desk.mailtext import split_mail_text
+from privacy_desk.policy import Detail
+
+BUSINESS_INTENTS = frozenset([*REQUEST_INTENTS, *QUESTION_INTENTS, "out_of_scope"])
+CHAT_MECHANICS = frozenset(["greet", "goodbye", "affirm", "deny", "inform", "cancel", "thank"])
+ENTITY_NAMES = frozenset(d.value for d in Detail)
+
+
+class NluUnavailable(PrivacyDeskError):
+    """The Rasa server did not answer a parse request."""
+
+
+@dataclass(frozen=True)
+class Classification:
+    intent: str
+    confidence: float
+    language: Language
+    entities: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"intent": self.intent, "confidence": round(self.confidence, 4), "language": self.language.value,
+                "entities": self.entities}
+
+
+class NluClient:
+    """POST /model/parse on the Rasa server; retried once, since a busy server may drop a connection."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.client = httpx.Client(timeout=timeout)
+
+    def parse(self, text: str) -> dict[str, Any]:
+        last: Exception | None = None
+        for _ in range(2):
+            try:
+                response = self.client.post(f"{self.url}/model/parse", json={"text": text})
+                response.raise_for_status()
+                return response.json()
+            except httpx.HTTPError as exc:
+                last = exc
+        raise NluUnavailable(f"Rasa at {self.url} did not parse the text: {last}")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def pick_intent(parsed: dict[str, Any], allowed: frozenset[str]) -> tuple[str, float]:
+    """The best-ranked intent among the allowed ones (never nlu_fallback)."""
+    for ranked in parsed.get("intent_ranking") or [parsed.get("intent") or {}]:
+        if ranked.get("name") in allowed:
+            return ranked["name"], float(ranked.get("confidence") or 0.0)
+    return "out_of_scope", 0.0
+
+
+def collect_entities(parsed: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    """First value per entity type, exactly as written in the text it was found in."""
+    found: dict[str, str] = {}
+    for text, result in parsed:
+        for entity in sorted(result.get("entities") or [], key=lambda e: e.get("start", 0)):
+            name = entity.get("entity")
+            if name not in ENTITY_NAMES or name in found:
+                continue
+            start, end = entity.get("start"), entity.get("end")
+            value = text[start:end] if isinstance(start, int) and isinstance(end, int) else entity.get("value")
+            if isinstance(value, str) and value.strip():
+                found[name] = value.strip()
+    return found
+
+
+def model_text(text: str, subject: str | None) -> str:
+    return f"{subject.strip()}\n{text}" if subject and subject.strip() else text
+
+
+def classify(nlu: NluClient, text: str, subject: str | None = None, channel: str = "chat") -> Classification:
+    if channel == "email":
+        parts = split_mail_text(text)
+        body = parts.new_text or text
+        intent_input = model_text(body, subject)
+        result = nlu.parse(intent_input)
+        parsed = [(intent_input, result)]
+        if parts.signature:
+            parsed.append((parts.signature, nlu.parse(parts.signature)))
+        intent, confidence = pick_intent(result, BUSINESS_INTENTS)
+        language = detect_language(model_text(body, subject))
+    else:
+        result = nlu.parse(text)
+        parsed = [(text, result)]
+        intent, confidence = pick_intent(result, BUSINESS_INTENTS | CHAT_MECHANICS)
+        language = detect_language(text)
+    return Classification(intent, confidence, language, collect_entities(parsed))

@@ -1,0 +1,86 @@
+"""Pure decisions about one inquiry: which kind, which details are missing, which status, which due date.
+
+No I/O here: every function takes plain data and returns plain data, so channels and tests share them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+from privacy_desk.policy import Detail, RequestKind, RequestRule, Topic
+from privacy_desk.status import ACTIVE_STATUSES, TicketStatus
+
+REQUEST_INTENTS: dict[str, RequestKind] = {
+    "request_disclosure": RequestKind.DISCLOSURE,
+    "request_correction": RequestKind.CORRECTION,
+    "request_deletion": RequestKind.DELETION,
+    "request_discontinuance": RequestKind.DISCONTINUANCE,
+    "request_third_party_optout": RequestKind.THIRD_PARTY_OPTOUT,
+    "request_marketing_optout": RequestKind.MARKETING_OPTOUT,
+    "complaint": RequestKind.COMPLAINT,
+}
+
+QUESTION_INTENTS: dict[str, Topic] = {
+    "ask_purpose": Topic.PURPOSE,
+    "ask_third_party": Topic.THIRD_PARTY,
+    "ask_security": Topic.SECURITY,
+    "ask_sensitive_info": Topic.SENSITIVE_INFO,
+    "ask_how_to_request": Topic.HOW_TO_REQUEST,
+    "ask_fee": Topic.FEE,
+}
+
+REFERENCE_PREFIX = "PRQ"
+_REFERENCE = re.compile(r"\bPRQ-(\d{4})-(\d{6})\b")
+
+
+def kind_for_intent(intent: str) -> RequestKind | None:
+    return REQUEST_INTENTS.get(intent)
+
+
+def topic_for_intent(intent: str) -> Topic | None:
+    return QUESTION_INTENTS.get(intent)
+
+
+def format_reference(year: int, number: int) -> str:
+    return f"{REFERENCE_PREFIX}-{year:04d}-{number:06d}"
+
+
+def find_reference(text: str) -> str | None:
+    """The first ticket reference in a text such as a mail subject (`Re: [PRQ-2026-000123] ...`)."""
+    match = _REFERENCE.search(text)
+    return match.group(0) if match else None
+
+
+def clean_details(details: Mapping[str, str | None]) -> dict[Detail, str]:
+    """Known details with a non-blank value, stripped; unknown keys are dropped."""
+    known = {d.value: d for d in Detail}
+    cleaned: dict[Detail, str] = {}
+    for key, value in details.items():
+        if key in known and value is not None and value.strip():
+            cleaned[known[key]] = value.strip()
+    return cleaned
+
+
+def missing_details(rule: RequestRule, details: Mapping[str, str | None]) -> list[Detail]:
+    """The pack's required details for this kind that are not given, in the pack's order."""
+    have = clean_details(details)
+    return [d for d in rule.required_details if d not in have]
+
+
+def status_for(rule: RequestRule, details: Mapping[str, str | None], identity_confirmed: bool) -> TicketStatus:
+    """Where a bot-handled ticket stands given what we know: details first, then identity, then staff."""
+    if missing_details(rule, details):
+        return TicketStatus.AWAITING_DETAILS
+    if rule.identity_check and not identity_confirmed:
+        return TicketStatus.AWAITING_VERIFICATION
+    return TicketStatus.OPEN
+
+
+def due_date(opened_on: date, rule: RequestRule) -> date:
+    return opened_on + timedelta(days=rule.response_days)
+
+
+def is_overdue(due: date, today: date, status: TicketStatus) -> bool:
+    return status in ACTIVE_STATUSES and today > due

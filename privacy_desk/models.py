@@ -1,0 +1,150 @@
+"""The ticket store's tables as SQLAlchemy 2 typed models. Changes go through Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone, so it is restored on the way out)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    policy: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    # Requester details, one column each so staff can search them and retention can blank them.
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    phone: Mapped[str | None] = mapped_column(String(64))
+    company: Mapped[str | None] = mapped_column(String(200))
+    division: Mapped[str | None] = mapped_column(String(200))
+    member_number: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(500))
+    intent: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None]
+    assignee: Mapped[str | None] = mapped_column(String(120))
+    identity_confirmed_at: Mapped[datetime | None]
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]
+
+    messages: Mapped[list[Message]] = relationship(back_populates="ticket", order_by="Message.id")
+    events: Mapped[list[Event]] = relationship(back_populates="ticket", order_by="Event.id")
+
+
+class Message(Base):
+    """One incoming or outgoing message on any channel. Outgoing mail waits here as `queued` (the outbox)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_outbox", "direction", "delivery_state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    message_id: Mapped[str | None] = mapped_column(String(998), unique=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[str | None] = mapped_column(Text)
+    sender: Mapped[str | None] = mapped_column(String(320))
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(998))
+    body: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str | None] = mapped_column(String(40))
+    delivery_state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    ticket: Mapped[Ticket | None] = relationship(back_populates="messages")
+
+
+class Event(Base):
+    """The audit log: who did what to which ticket, when. Rows are only ever added."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+    ticket: Mapped[Ticket | None] = relationship(back_populates="events")
+
+
+class TicketSequence(Base):
+    """The last reference number handed out per year (PRQ-<year>-<number>)."""
+
+    __tablename__ = "ticket_sequences"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int]
+
+
+class MailboxState(Base):
+    """Where the mail poller is in each mailbox: committed with the tickets it produced."""
+
+    __tablename__ = "mailbox_state"
+
+    mailbox: Mapped[str] = mapped_column(String(200), primary_key=True)
+    uidvalidity: Mapped[int]
+    last_uid: Mapped[int]
+    updated_at: Mapped[datetime]
+
+
+class Verification(Base):
+    """A one-time code sent to the customer's address to confirm a request comes from them.
+
+    Only an HMAC of the code is kept here; the queued mail carries the code until it is sent, then it is blanked.
+    """
+
+    __tablename__ = "verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # where the customer types the code: chat | email
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    superseded: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]

@@ -1,0 +1,147 @@
+"""Rasa from the app's side: the trained model (cached by a fingerprint of its inputs) and the server process.
+
+The app never imports rasa: it runs `.venv-rasa/bin/rasa` as a subprocess and talks to it over HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from privacy_desk.errors import PrivacyDeskError
+from privacy_desk.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+RASA_VENV = PROJECT_ROOT / ".venv-rasa"
+TRAINING_INPUTS = ["config.yml", "bot/domain.yml", "bot/data", "intents", "bot/tokenizer.py",
+                   "bot/rasa-requirements.lock", "bot/rasa-extra.txt"]
+
+
+class RasaError(PrivacyDeskError):
+    """Rasa could not be trained, started or reached."""
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("PRIVACY_DESK_CACHE", "") or Path.home() / ".cache" / "privacy-desk")
+
+
+def fingerprint(root: Path = PROJECT_ROOT) -> str:
+    """A hash of everything a model is trained from: same inputs, same model, no retraining."""
+    digest = hashlib.sha256()
+    for entry in TRAINING_INPUTS:
+        path = root / entry
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix in {".pyc"} or not file.exists():
+                continue
+            digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def rasa_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(RASA_TELEMETRY_ENABLED="false", PYTHONPATH=str(PROJECT_ROOT), TF_CPP_MIN_LOG_LEVEL="2",
+               RASA_CACHE_DIRECTORY=str(cache_dir() / "rasa-train-cache"))
+    env.setdefault("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    return env
+
+
+def _rasa_bin() -> Path:
+    binary = RASA_VENV / "bin" / "rasa"
+    if not binary.exists():
+        raise RasaError(f"Rasa is not installed at {RASA_VENV}; run scripts/setup.sh rasa (or make setup)")
+    return binary
+
+
+def ensure_model(quiet: bool = True) -> Path:
+    """The trained model for the current inputs, training it once if no cached one exists."""
+    models = cache_dir() / "models"
+    model = models / f"privacy-desk-{fingerprint()}.tar.gz"
+    if model.exists():
+        return model
+    models.mkdir(parents=True, exist_ok=True)
+    log.info("training the Rasa model (inputs changed or no cached model); this takes a few minutes")
+    with tempfile.TemporaryDirectory(dir=models) as out:
+        command = [str(_rasa_bin()), "train", "--config", "config.yml", "--domain", "bot/domain.yml",
+                   "--data", "intents", "bot/data", "--out", out, "--fixed-model-name", "model"]
+        result = subprocess.run(command, cwd=PROJECT_ROOT, env=rasa_env(), capture_output=quiet, text=True)
+        if result.returncode != 0:
+            tail = (result.stderr or result.stdout or "")[-3000:] if quiet else ""
+            raise RasaError(f"rasa train failed (exit {result.returncode}){': ' + tail if tail else ''}")
+        # Rename into place last, so a half-trained model is never taken for a cached one.
+        os.replace(Path(out) / "model.tar.gz", model)
+    return model
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def is_up(url: str, timeout: float = 2.0) -> bool:
+    try:
+        return httpx.get(f"{url}/status", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class RasaServer:
+    url: str
+    process: subprocess.Popen[bytes] | None
+
+
+def server_command(model: Path, port: int, host: str = "127.0.0.1") -> list[str]:
+    return [str(_rasa_bin()), "run", "--enable-api", "--model", str(model), "--endpoints", "bot/endpoints.yml",
+            "--credentials", "bot/credentials.yml", "--interface", host, "--port", str(port), "--cors", "*"]
+
+
+@contextmanager
+def rasa_server(port: int, action_url: str | None = None, startup_timeout: float = 240.0,
+                log_file: Path | None = None) -> Iterator[RasaServer]:
+    """Start `rasa run` on loopback with the current model; stop it on exit."""
+    model = ensure_model()
+    env = rasa_env()
+    if action_url:
+        env["ACTION_ENDPOINT_URL"] = action_url
+    out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(server_command(model, port), cwd=PROJECT_ROOT, env=env, stdout=out,
+                               stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while not is_up(url):
+            if process.poll() is not None:
+                raise RasaError(f"rasa run exited with {process.returncode} before it answered")
+            if time.monotonic() > deadline:
+                raise RasaError(f"rasa run did not answer on {url} within {startup_timeout:.0f} s")
+            time.sleep(0.5)
+        yield RasaServer(url, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if log_file:
+            out.close()  # type: ignore[union-attr]
+
+
+def remove_stale_models(keep: int = 3) -> None:
+    models = sorted((cache_dir() / "models").glob("privacy-desk-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    for old in models[:-keep]:
+        old.unlink(missing_ok=True)

@@ -1,0 +1,48 @@
+"""What `privacy-desk run` starts, and the supervision of those processes (honcho)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass
+
+from privacy_desk.settings import PROJECT_ROOT, Settings
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    command: list[str]
+
+
+def planned_processes(settings: Settings, model: str) -> tuple[list[Process], list[str]]:
+    """The processes for these settings, and notes on what is not started and how to enable it."""
+    python = sys.executable
+    cli = [python, "-m", "privacy_desk"]
+    rasa_port = settings.rasa_url.rsplit(":", 1)[-1].split("/")[0]
+    processes = [
+        Process("actions", [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port",
+                            str(settings.action_server_port)]),
+        Process("rasa", [str(PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"), "run", "--enable-api", "--model", model,
+                         "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
+                         "--interface", "127.0.0.1", "--port", rasa_port, "--cors", "*"]),
+        Process("chat", [*cli, "chat-page", "--port", str(settings.chat_port)]),
+        Process("outbox", [*cli, "outbox", "run"]),
+    ]
+    notes = []
+    if settings.imap_host:
+        processes.append(Process("mail", [*cli, "mail", "poll"]))
+    else:
+        notes.append("mail poller: not started (set IMAP_HOST, IMAP_USER and IMAP_PASSWORD in .env to read the "
+                     "support mailbox)")
+    return processes, notes
+
+
+def supervise(processes: list[Process], env: dict[str, str]) -> int:
+    from honcho.manager import Manager
+
+    manager = Manager()
+    for process in processes:
+        manager.add_process(process.name, shlex.join(process.command), env=env, cwd=str(PROJECT_ROOT))
+    manager.loop()
+    return int(manager.returncode or 0)

@@ -1,0 +1,91 @@
+"""The chat stack on loopback for tests and benchmarks: action server, Rasa, outbox worker, chat page."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from privacy_desk import db
+from privacy_desk.rasa import rasa_server
+from privacy_desk.settings import PROJECT_ROOT
+from tests.support.postgres import free_port
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode} before {url} answered")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+@contextmanager
+def background(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    with open(log, "ab") as out:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@dataclass
+class ChatStack:
+    rasa_url: str
+    database_url: str
+    env: dict[str, str]
+    logs: Path
+
+    def say(self, sender: str, message: str, metadata: dict | None = None) -> list[str]:
+        body: dict = {"sender": sender, "message": message}
+        if metadata:
+            body["metadata"] = metadata
+        response = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+        response.raise_for_status()
+        return [m["text"] for m in response.json() if "text" in m]
+
+
+def app_env(database_url: str, smtp_port: int, data_dir: Path, policy: str = "itosoft") -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "PRIVACY_POLICY": policy, "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port), "SMTP_SECURITY": "none", "MAIL_FROM": "privacy@itosoft.example.com",
+            "PRIVACY_DESK_DATA": str(data_dir), "SECRET_KEY": "test-secret-key",
+            "PRIVACY_DESK_ENV_FILE": str(data_dir / "absent.env"), "RASA_TELEMETRY_ENABLED": "false",
+            "PYTHONPATH": str(PROJECT_ROOT)}
+
+
+@contextmanager
+def chat_stack(workdir: Path, smtp_port: int, policy: str = "itosoft",
+               database_url: str | None = None) -> Iterator[ChatStack]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    database_url = database_url or f"sqlite:///{workdir / 'chat.db'}"
+    db.migrate(database_url)
+    env = app_env(database_url, smtp_port, workdir, policy)
+    action_port = free_port()
+    with ExitStack() as stack:
+        actions = stack.enter_context(background(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(action_port)], env,
+            workdir / "actions.log"))
+        wait_until_up(f"http://127.0.0.1:{action_port}/health", actions)
+        stack.enter_context(background([sys.executable, "-m", "privacy_desk", "outbox", "run", "--interval", "0.2"],
+                                       env, workdir / "outbox.log"))
+        rasa = stack.enter_context(rasa_server(free_port(), action_url=f"http://127.0.0.1:{action_port}/webhook",
+                                               log_file=workdir / "rasa.log"))
+        yield ChatStack(rasa.url, database_url, env, workdir)

@@ -1,0 +1,44 @@
+from datetime import date
+
+from privacy_desk import decisions
+from privacy_desk.policy import Detail, RequestKind, Topic, load_pack
+from privacy_desk.status import TicketStatus
+
+
+def test_intents_map_to_kinds_and_topics() -> None:
+    assert decisions.kind_for_intent("request_third_party_optout") is RequestKind.THIRD_PARTY_OPTOUT
+    assert decisions.kind_for_intent("complaint") is RequestKind.COMPLAINT
+    assert decisions.kind_for_intent("ask_fee") is None
+    assert decisions.topic_for_intent("ask_sensitive_info") is Topic.SENSITIVE_INFO
+    assert decisions.topic_for_intent("greet") is None
+    # inquiry has no intent: it is what the chat hands to staff after two misunderstandings.
+    assert set(decisions.REQUEST_INTENTS.values()) == set(RequestKind) - {RequestKind.INQUIRY}
+    assert set(decisions.QUESTION_INTENTS.values()) == set(Topic)
+
+
+def test_missing_details_follow_the_pack_and_ignore_blanks() -> None:
+    rule = load_pack("qualitysoft").rule(RequestKind.DISCLOSURE)
+    given = {"name": "Hanako Suzuki", "email": "  ", "phone": None, "shoe": "42"}
+    missing = decisions.missing_details(rule, given)
+    assert Detail.NAME not in missing
+    assert Detail.EMAIL in missing and Detail.PHONE in missing
+    assert missing == [d for d in rule.required_details if d is not Detail.NAME]
+
+
+def test_status_for_orders_details_before_identity() -> None:
+    rule = load_pack("itosoft").rule(RequestKind.DELETION)
+    assert rule.identity_check
+    full = {d.value: "x" for d in rule.required_details}
+    assert decisions.status_for(rule, {}, identity_confirmed=False) is TicketStatus.AWAITING_DETAILS
+    assert decisions.status_for(rule, full, identity_confirmed=False) is TicketStatus.AWAITING_VERIFICATION
+    assert decisions.status_for(rule, full, identity_confirmed=True) is TicketStatus.OPEN
+
+
+def test_references_and_due_dates() -> None:
+    assert decisions.format_reference(2026, 123) == "PRQ-2026-000123"
+    assert decisions.find_reference("Re: [PRQ-2026-000123] We need details") == "PRQ-2026-000123"
+    assert decisions.find_reference("Re: PRQ-26-1") is None
+    rule = load_pack("itosoft").rule(RequestKind.DISCLOSURE)
+    assert (decisions.due_date(date(2026, 12, 30), rule) - date(2026, 12, 30)).days == rule.response_days
+    assert decisions.is_overdue(date(2026, 1, 1), date(2026, 1, 2), TicketStatus.OPEN)
+    assert not decisions.is_overdue(date(2026, 1, 1), date(2026, 1, 2), TicketStatus.RESOLVED)

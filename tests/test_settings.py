@@ -1,0 +1,46 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from privacy_desk.errors import ConfigError
+from privacy_desk.settings import PROJECT_ROOT, Settings, load_settings
+
+
+def test_defaults_need_no_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in ("PRIVACY_POLICY", "DATABASE_URL", "PRIVACY_DESK_DATA", "RASA_URL"):
+        monkeypatch.delenv(key, raising=False)
+    settings = load_settings(tmp_path / "absent.env")
+    assert settings.privacy_policy == "itosoft"
+    assert settings.database_url == f"sqlite:///{PROJECT_ROOT / 'var' / 'privacy-desk.db'}"
+    assert settings.rasa_url == "http://127.0.0.1:5005"
+    assert settings.log_personal_data is False
+
+
+def test_env_file_is_read_and_environment_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("PRIVACY_POLICY=qualitysoft\nSMTP_PORT=2525\nIMAP_TLS=no\n", encoding="utf-8")
+    monkeypatch.delenv("PRIVACY_POLICY", raising=False)
+    monkeypatch.setenv("SMTP_PORT", "2626")
+    settings = load_settings(env)
+    assert (settings.privacy_policy, settings.smtp_port, settings.imap_tls) == ("qualitysoft", 2626, False)
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"SMTP_PORT": "twenty"}, "SMTP_PORT='twenty' is not a whole number"),
+    ({"IMAP_TLS": "maybe"}, "IMAP_TLS='maybe' is not true or false"),
+    ({"SMTP_SECURITY": "tls13"}, "must be none, starttls or ssl"),
+])
+def test_bad_values_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_mapping(env)
+
+
+def test_env_example_documents_every_setting() -> None:
+    documented = {line.split("=", 1)[0].lstrip("# ").strip()
+                  for line in (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+                  if "=" in line and not line.startswith("# ")}
+    source = (PROJECT_ROOT / "privacy_desk" / "settings.py").read_text(encoding="utf-8")
+    used = set(re.findall(r'env(?:\.get\(|, )"([A-Z][A-Z0-9_]+)"', source))
+    assert {"DATABASE_URL", "SMTP_PORT", "IMAP_TLS"} <= used
+    assert used <= documented, f"undocumented settings: {sorted(used - documented)}"

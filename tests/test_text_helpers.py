@@ -1,0 +1,72 @@
+"""Pure helpers: language detection, contact details, mail text splitting, picking the intent."""
+
+import pytest
+
+from privacy_desk.classify import BUSINESS_INTENTS, collect_entities, pick_intent
+from privacy_desk.contact import clean_name, find_email, find_phone
+from privacy_desk.languages import Language, detect_language
+from privacy_desk.mailtext import split_mail_text
+from privacy_desk.verification import find_code
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("delete my data", Language.EN),
+    ("個人情報を削除してください", Language.JA),
+    ("ﾒﾙﾏｶﾞ解除", Language.JA),
+    ("My name is 山田太郎, please delete my data", Language.EN),
+    ("メールアドレスはtaro.yamada@example.co.jpです。削除お願いします", Language.JA),
+    ("Hi, I want to stop the newsletter. ありがとう", Language.EN),
+    ("お世話になっております。\n退会と個人情報の削除をお願いします。\n--\nTaro Yamada\nExample Corp\nTEL 03-1234-5678",
+     Language.JA),
+])
+def test_detect_language(text: str, language: Language) -> None:
+    assert detect_language(text) is language
+
+
+def test_contact_details() -> None:
+    assert find_email("it is Taro.Yamada@example.co.jp thanks") == "Taro.Yamada@example.co.jp"
+    assert find_email("taro at example dot com") is None
+    assert find_phone("call 03-1234-5678 please") == "03-1234-5678"
+    assert find_phone("+1 (555) 010-2030") == "+1 (555) 010-2030"
+    assert find_phone("12") is None
+    assert clean_name("My name is Taro Yamada.") == "Taro Yamada"
+    assert clean_name("山田太郎です") == "山田太郎"
+    assert clean_name("I want you to delete all of my personal data") is None
+    assert clean_name("taro@example.jp") is None
+
+
+def test_find_code_ignores_references() -> None:
+    assert find_code("the code is ４８２９１３") == "482913"
+    assert find_code("Re: [PRQ-2026-000123] 1234") is None
+
+
+def test_split_mail_text_english_and_japanese() -> None:
+    english = ("Dear team,\n\nPlease delete my account.\n\nBest regards,\nTaro Yamada\nExample Corp\n"
+               "Tel: 03-1234-5678\n\n"
+               "On Mon, 2 Nov 2026 at 10:02, ITO Support <support@itosoft.com> wrote:\n> Thanks for your order.\n")
+    parts = split_mail_text(english)
+    assert "delete my account" in parts.new_text and "order" not in parts.new_text
+    assert "03-1234-5678" in parts.signature and "Thanks for your order" in parts.quoted
+    japanese = ("お世話になっております。\n個人情報の削除をお願いします。\n--\n株式会社サンプル 総務部\n山田 太郎\n\n"
+                "-----Original Message-----\nFrom: support@itosoft.com\n件名: ご注文\nありがとうございます\n")
+    parts = split_mail_text(japanese)
+    assert "削除" in parts.new_text and "ありがとうございます" not in parts.new_text
+    assert "総務部" in parts.signature
+
+
+def test_pick_intent_skips_fallback_and_mechanics() -> None:
+    parsed = {"intent": {"name": "nlu_fallback", "confidence": 1.0},
+              "intent_ranking": [{"name": "nlu_fallback", "confidence": 1.0}, {"name": "greet", "confidence": 0.4},
+                                 {"name": "request_deletion", "confidence": 0.3}]}
+    assert pick_intent(parsed, BUSINESS_INTENTS) == ("request_deletion", 0.3)
+
+
+def test_collect_entities_keeps_values_as_written() -> None:
+    text = "メールはａ@example.jpです、TEL ０３-1234-5678"
+    parsed = {"entities": [
+        {"entity": "phone", "start": 19, "end": 31, "value": "03-1234-5678"},
+        {"entity": "email", "start": 4, "end": 16, "value": "a@example.jp", "extractor": "RegexEntityExtractor"},
+        {"entity": "email", "start": 4, "end": 16, "value": "a@example.jp", "extractor": "DIETClassifier"},
+        {"entity": "colour", "start": 0, "end": 2, "value": "x"},
+    ]}
+    assert collect_entities([(text, parsed)]) == {"email": text[4:16], "phone": text[19:31]}
