@@ -6,6 +6,8 @@ Rasa itself stays on loopback.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -47,7 +49,12 @@ def create_app(rasa_url: str, timeout: float = 30.0) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await client.aclose()
+
     return Starlette(routes=[
         Route("/", index), Route("/api/chat", chat, methods=["POST"]), Route("/health", health),
         Mount("/static", StaticFiles(directory=WEB_DIR), name="static"),
-    ], on_shutdown=[client.aclose])
+    ], lifespan=lifespan)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from privacy_desk.contact import find_email
 from privacy_desk.decisions import QUESTION_INTENTS, REQUEST_INTENTS
 from privacy_desk.errors import PrivacyDeskError
 from privacy_desk.languages import Language, detect_language
 from privacy_desk.mailtext import split_mail_text
 from privacy_desk.policy import Detail
+from privacy_desk.signature import signature_details
 
 BUSINESS_INTENTS = frozenset([*REQUEST_INTENTS, *QUESTION_INTENTS, "out_of_scope"])
 CHAT_MECHANICS = frozenset(["greet", "goodbye", "affirm", "deny", "inform", "cancel", "thank"])
@@ -65,8 +68,17 @@ def pick_intent(parsed: dict[str, Any], allowed: frozenset[str]) -> tuple[str, f
     return "out_of_scope", 0.0
 
 
+def plausible(name: str, value: str) -> bool:
+    """The model sometimes tags a neighbouring word as an email or phone: keep only values that are one."""
+    if name == "email":
+        return find_email(value) == unicodedata.normalize("NFKC", value)
+    if name == "phone":
+        return sum(ch.isdigit() for ch in unicodedata.normalize("NFKC", value)) >= 6
+    return True
+
+
 def collect_entities(parsed: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, str]:
-    """First value per entity type, exactly as written in the text it was found in."""
+    """First plausible value per entity type, exactly as written in the text it was found in."""
     found: dict[str, str] = {}
     for text, result in parsed:
         for entity in sorted(result.get("entities") or [], key=lambda e: e.get("start", 0)):
@@ -75,7 +87,7 @@ def collect_entities(parsed: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, 
                 continue
             start, end = entity.get("start"), entity.get("end")
             value = text[start:end] if isinstance(start, int) and isinstance(end, int) else entity.get("value")
-            if isinstance(value, str) and value.strip():
+            if isinstance(value, str) and value.strip() and plausible(name, value.strip()):
                 found[name] = value.strip()
     return found
 
@@ -90,14 +102,16 @@ def classify(nlu: NluClient, text: str, subject: str | None = None, channel: str
         body = parts.new_text or text
         intent_input = model_text(body, subject)
         result = nlu.parse(intent_input)
-        parsed = [(intent_input, result)]
+        entities = collect_entities([(intent_input, result)])
         if parts.signature:
-            parsed.append((parts.signature, nlu.parse(parts.signature)))
+            # Signature lines have shapes the model rarely sees; rules read them, the model fills the gaps.
+            for name, value in signature_details(parts.signature).items():
+                entities.setdefault(name, value)
+            for name, value in collect_entities([(parts.signature, nlu.parse(parts.signature))]).items():
+                entities.setdefault(name, value)
         intent, confidence = pick_intent(result, BUSINESS_INTENTS)
         language = detect_language(model_text(body, subject))
-    else:
-        result = nlu.parse(text)
-        parsed = [(text, result)]
-        intent, confidence = pick_intent(result, BUSINESS_INTENTS | CHAT_MECHANICS)
-        language = detect_language(text)
-    return Classification(intent, confidence, language, collect_entities(parsed))
+        return Classification(intent, confidence, language, entities)
+    result = nlu.parse(text)
+    intent, confidence = pick_intent(result, BUSINESS_INTENTS | CHAT_MECHANICS)
+    return Classification(intent, confidence, detect_language(text), collect_entities([(text, result)]))

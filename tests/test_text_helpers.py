@@ -6,6 +6,7 @@ from privacy_desk.classify import BUSINESS_INTENTS, collect_entities, pick_inten
 from privacy_desk.contact import clean_name, find_email, find_phone
 from privacy_desk.languages import Language, detect_language
 from privacy_desk.mailtext import split_mail_text
+from privacy_desk.signature import signature_details
 from privacy_desk.verification import find_code
 
 
@@ -63,10 +64,23 @@ def test_pick_intent_skips_fallback_and_mechanics() -> None:
 
 def test_collect_entities_keeps_values_as_written() -> None:
     text = "メールはａ@example.jpです、TEL ０３-1234-5678"
+    email, phone = text.index("ａ"), text.index("０")
     parsed = {"entities": [
-        {"entity": "phone", "start": 19, "end": 31, "value": "03-1234-5678"},
-        {"entity": "email", "start": 4, "end": 16, "value": "a@example.jp", "extractor": "RegexEntityExtractor"},
-        {"entity": "email", "start": 4, "end": 16, "value": "a@example.jp", "extractor": "DIETClassifier"},
+        {"entity": "phone", "start": phone, "end": len(text), "value": "03-1234-5678"},
+        {"entity": "email", "start": email, "end": email + 12, "value": "a@example.jp",
+         "extractor": "RegexEntityExtractor"},
+        {"entity": "email", "start": 0, "end": 3, "value": "メール", "extractor": "DIETClassifier"},
         {"entity": "colour", "start": 0, "end": 2, "value": "x"},
     ]}
-    assert collect_entities([(text, parsed)]) == {"email": text[4:16], "phone": text[19:31]}
+    assert collect_entities([(text, parsed)]) == {"email": "ａ@example.jp", "phone": "０３-1234-5678"}
+
+
+def test_signature_details() -> None:
+    english = signature_details("Best regards,\nHanako Suzuki\nExample Trading K.K.\nSales Department\n"
+                                "Tel: 03-1234-5678\nhanako.suzuki@example.jp")
+    assert english == {"name": "Hanako Suzuki", "company": "Example Trading K.K.", "division": "Sales Department",
+                       "phone": "03-1234-5678", "email": "hanako.suzuki@example.jp"}
+    japanese = signature_details("--\n株式会社サンプル 総務部\n山田 太郎\nTEL ０３－１２３４－５６７８\n"
+                                 "Mail: taro@example.jp")
+    assert japanese == {"company": "株式会社サンプル", "division": "総務部", "name": "山田 太郎",
+                        "phone": "０３－１２３４－５６７８", "email": "taro@example.jp"}
