@@ -70,6 +70,7 @@ def _environment(directory: Path) -> Environment:
 
 class ReplyRenderer:
     def __init__(self, directory: Path = RESPONSES_DIR) -> None:
+        self.directory = directory
         self.env = _environment(directory)
 
     @staticmethod
@@ -82,7 +83,7 @@ class ReplyRenderer:
         try:
             module = self.env.get_template(path).make_module({"language": language.value})
         except TemplateNotFound:
-            raise TemplateError(f"no chat prompts {path} in {RESPONSES_DIR}") from None
+            raise TemplateError(f"no chat prompts {path} in {self.directory}") from None
         macro = getattr(module, name, None)
         if macro is None:
             raise TemplateError(f"{path}: no prompt {name!r}")
@@ -97,7 +98,7 @@ class ReplyRenderer:
         try:
             template = self.env.get_template(name)
         except TemplateNotFound:
-            raise TemplateError(f"no reply template {name} in {RESPONSES_DIR}") from None
+            raise TemplateError(f"no reply template {name} in {self.directory}") from None
         try:
             ctx = template.new_context({**context, "language": language.value})
             # Run the template's top level once so its imports ({% import ... as common %}) exist for the blocks.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -88,12 +89,12 @@ def test_ask_details_lists_exactly_the_missing_ones() -> None:
     assert "this detail" in email
 
 
-def test_staff_message_and_unknown_template() -> None:
+def test_staff_message_and_unknown_template(tmp_path: Path) -> None:
     reply = render("itosoft", RequestKind.DELETION, Purpose.RESOLVED, ReplyChannel.EMAIL,
                    staff_message="All records under your membership were erased.")
     assert "All records under your membership were erased." in reply.body
     with pytest.raises(TemplateError, match=r"no reply template ja/email/acknowledgement\.j2"):
-        RENDERER.render(Purpose.ACKNOWLEDGEMENT, ReplyChannel.EMAIL, Language.JA, {})
+        ReplyRenderer(tmp_path).render(Purpose.ACKNOWLEDGEMENT, ReplyChannel.EMAIL, Language.JA, {})
 
 
 def test_missing_context_is_an_error_not_a_blank() -> None:

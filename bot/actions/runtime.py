@@ -48,12 +48,15 @@ def language_of(tracker: Tracker) -> Language:
     """The language of the visitor's latest message; a message with no words keeps the conversation's."""
     latest = tracker.latest_message or {}
     text = latest.get("text") or ""
+    current = tracker.get_slot("language")
+    if tracker.active_loop.get("name") and current in {lang.value for lang in Language}:
+        # An answer to a form question (a name, an address, a code) says little about the language: keep it.
+        return Language(current)
     if text.startswith("/"):
-        # A widget's own trigger such as /greet{"language": "ja"}: the browser's language, not prose.
-        for entity in latest.get("entities") or []:
-            if entity.get("entity") == "language" and entity.get("value") in {lang.value for lang in Language}:
-                return Language(entity["value"])
+        # The widget's own trigger (/greet) carries the browser's language in the message metadata.
+        browser = (latest.get("metadata") or {}).get("language")
+        if browser in {lang.value for lang in Language}:
+            return Language(browser)
     elif any(ch.isalpha() for ch in text):
         return detect_language(text)
-    current = tracker.get_slot("language")
     return Language(current) if current in {lang.value for lang in Language} else DEFAULT_LANGUAGE

@@ -54,5 +54,5 @@
   });
 
   // Greet in the visitor's browser language; the conversation then follows the language they write in.
-  send('/greet{"language": "' + language + '"}', true);
+  send("/greet", true);
 })();

@@ -1,0 +1,113 @@
+"""Japanese by chat: each request kind through the real Rasa and action servers, answered in Japanese."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from privacy_desk.db import make_engine, session_factory
+from privacy_desk.models import Ticket
+from privacy_desk.policy import Detail, RequestKind, Topic, load_pack
+from privacy_desk.verification import find_code
+from tests.support.smtp import SmtpServer
+from tests.support.stack import ChatStack
+
+pytestmark = pytest.mark.rasa
+PACK = load_pack("itosoft")
+ANSWERS = {"name": "山田 太郎", "email": "yamada.taro@example.jp", "phone": "03-1234-5678",
+           "company": "株式会社サンプル", "division": "総務部", "member_number": "M-204511",
+           "address": "東京都千代田区1-2-3"}
+OPENERS = {
+    RequestKind.DISCLOSURE: "御社が保有している私の個人情報を開示してください",
+    RequestKind.CORRECTION: "登録している住所が古いので訂正をお願いします",
+    RequestKind.DELETION: "私の個人情報をすべて削除してください",
+    RequestKind.DISCONTINUANCE: "私の個人情報の利用を停止してください",
+    RequestKind.THIRD_PARTY_OPTOUT: "私の個人情報をパートナー企業など第三者に提供しないでください",
+    RequestKind.MARKETING_OPTOUT: "メルマガとセミナー案内の配信を停止してください",
+    RequestKind.COMPLAINT: "個人情報が漏えいしています。御社の個人情報の取り扱いに強く抗議します",
+}
+ASKS = {"name": "お名前", "email": "メールアドレス", "phone": "電話番号", "company": "会社名", "division": "部署名",
+        "member_number": "会員番号", "address": "ご住所"}
+
+
+def tickets(stack: ChatStack) -> list[Ticket]:
+    engine = make_engine(stack.database_url)
+    try:
+        with session_factory(engine)() as session:
+            return list(session.scalars(select(Ticket).order_by(Ticket.id)))
+    finally:
+        engine.dispose()
+
+
+def code_for(mail: SmtpServer, reference: str) -> str:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with mail.mailbox.lock:
+            messages = list(mail.mailbox.messages)
+        for message in reversed(messages):
+            if reference in message["Subject"]:
+                code = find_code(message.get_content())
+                if code:
+                    return code
+        time.sleep(0.1)
+    raise AssertionError(f"no code mail for {reference}")
+
+
+@pytest.mark.parametrize("kind", list(OPENERS), ids=[k.value for k in OPENERS])
+def test_each_request_kind_in_japanese(chat: ChatStack, chat_mail: SmtpServer, kind: RequestKind) -> None:
+    sender = f"ja-{uuid.uuid4().hex[:10]}"
+    replies = chat.say(sender, OPENERS[kind])
+    assert PACK.rule(kind).description.ja in " ".join(replies), replies
+    for detail in PACK.rule(kind).required_details:
+        assert any(ASKS[detail.value] in r for r in replies), (detail, replies)
+        replies = chat.say(sender, ANSWERS[detail.value])
+    assert "送信してよろしいですか" in replies[-1], replies
+    submitted = "\n".join(chat.say(sender, "はい"))
+    ticket = tickets(chat)[-1]
+    assert ticket.kind == kind.value and ticket.language == "ja" and ticket.reference in submitted
+    assert ticket.name == ANSWERS["name"]
+    if PACK.rule(kind).identity_check:
+        (mail,) = [m for m in chat_mail.mailbox.messages if ticket.reference in m["Subject"]][-1:]
+        assert mail.get_content_charset() == "utf-8" and "確認コード" in mail["Subject"]
+        confirmed = "\n".join(chat.say(sender, code_for(chat_mail, ticket.reference)))
+        assert "本人確認" in confirmed or "確認" in confirmed
+        assert ticket.reference in confirmed
+    text = submitted if not PACK.rule(kind).identity_check else confirmed
+    assert "年" in text and "月" in text and "日" in text  # the target date, written the Japanese way
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("個人情報は何のために使うのですか", Topic.PURPOSE),
+    ("退会したら私のデータは消えますか？どれくらい保存されますか", Topic.SECURITY),
+    ("開示請求に手数料はかかりますか", Topic.FEE),
+])
+def test_questions_are_answered_in_japanese(chat: ChatStack, question: str, topic: Topic) -> None:
+    replies = "\n".join(chat.say(f"ja-{uuid.uuid4().hex[:10]}", question))
+    assert PACK.answers[topic].text.ja in replies, replies
+
+
+def test_greeting_follows_the_browser_language(chat: ChatStack) -> None:
+    sender = f"ja-{uuid.uuid4().hex[:10]}"
+    greeting = "\n".join(chat.say(sender, "/greet", metadata={"language": "ja"}))
+    assert "個人情報" in greeting
+    english = "\n".join(chat.say(sender, "What do you use my personal information for?"))
+    assert PACK.answers[Topic.PURPOSE].text.en in english  # then it follows the language the visitor writes in
+
+
+def test_japanese_entities_inside_japanese_text(chat: ChatStack) -> None:
+    import json
+    import subprocess
+    import sys
+
+    text = "株式会社サンプルの山田と申します。メールはyamada@example.jpです。TEL ０３－１２３４－５６７８"
+    lines = [json.dumps({"text": text, "channel": "chat"}, ensure_ascii=False)]
+    result = subprocess.run([sys.executable, "-m", "privacy_desk", "classify", "--rasa-url", chat.rasa_url],
+                            input="\n".join(lines) + "\n", capture_output=True, text=True, env=chat.env, timeout=120)
+    out = json.loads(result.stdout.splitlines()[0])
+    assert out["language"] == "ja"
+    assert out["entities"]["email"] == "yamada@example.jp"
+    assert out["entities"]["phone"] == "０３－１２３４－５６７８"
+    assert Detail.COMPANY.value in out["entities"]
