@@ -70,6 +70,14 @@ class Text(_Strict):
         return value
 
 
+# A policy section: its number or heading as the policy writes it, or per language when the heading is words.
+Section = NonEmpty | Text
+
+
+def section_text(section: Section, language: Language) -> str:
+    return section if isinstance(section, str) else section.get(language)
+
+
 class Company(_Strict):
     name: Text
     responsible: Text
@@ -88,12 +96,12 @@ class Company(_Strict):
 
 class RefusalGround(_Strict):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
-    section: NonEmpty
+    section: Section
     text: Text
 
 
 class RequestRule(_Strict):
-    section: NonEmpty
+    section: Section
     description: Text
     required_details: list[Detail] = Field(min_length=1)
     identity_check: bool
@@ -112,7 +120,7 @@ class RequestRule(_Strict):
 
 
 class Answer(_Strict):
-    section: NonEmpty
+    section: Section
     text: Text
 
 

@@ -17,7 +17,7 @@ from jinja2.exceptions import TemplateError as JinjaTemplateError
 
 from privacy_desk.errors import TemplateError
 from privacy_desk.languages import Language
-from privacy_desk.policy import Detail, PolicyPack, RefusalGround, RequestKind, Text, Topic
+from privacy_desk.policy import Detail, PolicyPack, RefusalGround, RequestKind, Text, Topic, section_text
 
 RESPONSES_DIR = Path(__file__).resolve().parent.parent / "responses"
 
@@ -141,7 +141,8 @@ def company_context(pack: PolicyPack, language: Language) -> dict[str, Any]:
 def request_context(pack: PolicyPack, kind: RequestKind, language: Language) -> dict[str, Any]:
     rule = pack.rule(kind)
     return {
-        "kind": kind.value, "description": rule.description.get(language), "section": rule.section,
+        "kind": kind.value, "description": rule.description.get(language),
+        "section": section_text(rule.section, language),
         "identity_check": rule.identity_check, "response_days": rule.response_days,
         "fee_notice": rule.fee_notice.get(language), "caveats": [c.get(language) for c in rule.caveats],
     }
@@ -174,10 +175,12 @@ def reply_context(
         if reference else None,
         "customer": {"name": customer_name},
         "missing": [d.value for d in (missing or [])],
-        "answer": {"topic": topic.value, "text": answer.text.get(language), "section": answer.section}
+        "answer": {"topic": topic.value, "text": answer.text.get(language),
+                   "section": section_text(answer.section, language)}
         if answer and topic else None,
         "verification": {"code": code, "minutes": code_minutes, "via": code_via} if code or code_minutes else None,
-        "refusal": {"text": ground.text.get(language), "section": ground.section} if ground else None,
+        "refusal": {"text": ground.text.get(language), "section": section_text(ground.section, language)}
+        if ground else None,
         "staff_message": staff_message,
         "original_subject": subject,
     }
