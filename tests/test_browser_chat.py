@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,3 +88,31 @@ def test_customer_text_is_escaped(chat_page: str, page: Page) -> None:
     page.click("#send")
     expect(page.locator("#log li.user").last).to_have_text("<img src=x onerror=alert(1)>")
     assert page.locator("#log img").count() == 0
+
+
+@pytest.fixture
+def page_ja() -> Iterator[Page]:
+    yield from open_browser("ja-JP")
+
+
+def test_japanese_chat_in_the_browser(chat_page: str, chat: ChatStack, page_ja: Page, tmp_path: Path) -> None:
+    page = page_ja
+    page.goto(chat_page)
+    wait_for_bot(page, "個人情報")  # greeted in the browser's language
+    assert page.get_attribute("#input", "placeholder") == "メッセージを入力してください…"
+    for text, expected in [("メルマガの配信を停止してください", "お名前"), ("山田 花子", "メールアドレス"),
+                           ("hanako.yamada@example.jp", "送信してよろしいですか")]:
+        page.fill("#input", text)
+        page.click("#send")
+        wait_for_bot(page, expected)
+    page.fill("#input", "はい")
+    page.click("#send")
+    text = wait_for_bot(page, "PRQ-")
+    page.screenshot(path=str(Path(os.environ.get("PRIVACY_DESK_SCREENSHOTS", tmp_path)) / "chat-ja.png"),
+                    full_page=True)
+    reference = re.search(r"PRQ-\d{4}-\d{6}", text).group(0)  # type: ignore[union-attr]
+    engine = make_engine(chat.database_url)
+    with session_factory(engine)() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.reference == reference))
+        assert ticket is not None and ticket.language == "ja" and ticket.kind == "marketing_optout"
+    engine.dispose()

@@ -70,9 +70,10 @@ def test_each_request_kind_in_japanese(chat: ChatStack, chat_mail: SmtpServer, k
     assert ticket.kind == kind.value and ticket.language == "ja" and ticket.reference in submitted
     assert ticket.name == ANSWERS["name"]
     if PACK.rule(kind).identity_check:
+        code = code_for(chat_mail, ticket.reference)
         (mail,) = [m for m in chat_mail.mailbox.messages if ticket.reference in m["Subject"]][-1:]
         assert mail.get_content_charset() == "utf-8" and "確認コード" in mail["Subject"]
-        confirmed = "\n".join(chat.say(sender, code_for(chat_mail, ticket.reference)))
+        confirmed = "\n".join(chat.say(sender, code))
         assert "本人確認" in confirmed or "確認" in confirmed
         assert ticket.reference in confirmed
     text = submitted if not PACK.rule(kind).identity_check else confirmed

@@ -35,9 +35,10 @@ class MailDesk:
     imap: ImapServer
     smtp: SmtpServer
     database_url: str
+    mailbox: str
 
     def send(self, raw: bytes) -> None:
-        self.imap.append(raw)
+        self.imap.append(raw, self.mailbox)
 
     def tickets(self) -> list[Ticket]:
         engine = make_engine(self.database_url)
@@ -80,14 +81,18 @@ def desk(tmp_path_factory: pytest.TempPathFactory, imap: ImapServer, chat: ChatS
     work = tmp_path_factory.mktemp("mail")
     database_url = f"sqlite:///{work / 'mail.db'}"
     migrate(database_url)
+    mailbox = f"Support-{uuid.uuid4().hex[:8]}"  # each module its own mailbox, as each has its own database
+    client = imap.client()
+    client.create(mailbox)
+    client.logout()
     with smtp_server() as smtp:
         env = {**app_env(database_url, smtp.port, work), "IMAP_HOST": imap.host, "IMAP_PORT": str(imap.port),
                "IMAP_TLS": "false", "IMAP_USER": imap.user, "IMAP_PASSWORD": imap.password,
-               "IMAP_IDLE_SECONDS": "2", "RASA_URL": chat.rasa_url, "MAIL_FROM": SUPPORT}
+               "IMAP_IDLE_SECONDS": "2", "IMAP_MAILBOX": mailbox, "RASA_URL": chat.rasa_url, "MAIL_FROM": SUPPORT}
         cli = [sys.executable, "-m", "privacy_desk"]
         with background([*cli, "mail", "poll"], env, work / "poller.log"), \
                 background([*cli, "outbox", "run", "--interval", "0.2"], env, work / "outbox.log"):
-            yield MailDesk(imap, smtp, database_url)
+            yield MailDesk(imap, smtp, database_url, mailbox)
         logs = " ".join(p.read_text(errors="replace") for p in Path(work).glob("*.log"))
         assert "@example.jp" not in logs, "personal data in the poller or outbox log"
 
@@ -214,3 +219,29 @@ def test_japanese_mail_is_decoded(desk: MailDesk, chat: ChatStack, tmp_path: Pat
     assert result.returncode == 0, result.stderr
     decision = json.loads(result.stdout)
     assert decision["action"] != "quarantined" and decision["language"] == "ja"
+
+
+def test_mail_import_folder_and_mbox(chat: ChatStack, tmp_path: Path) -> None:
+    import mailbox
+
+    folder = tmp_path / "eml"
+    folder.mkdir()
+    raws = [request_mail(customer(), "Delete", "Please delete my personal data."),
+            request_mail(customer(), "Question", "How long do you keep my personal data?"),
+            request_mail(customer(), "Away", "I am out of the office.", **{"Auto-Submitted": "auto-replied"})]
+    for i, raw in enumerate(raws):
+        (folder / f"{i}.eml").write_bytes(raw)
+    box = mailbox.mbox(tmp_path / "inbox.mbox")
+    for raw in raws:
+        box.add(mailbox.mboxMessage(raw.replace(b"m1@", b"mbox@")))
+    box.flush()
+    database_url = f"sqlite:///{tmp_path / 'import.db'}"
+    env = {**app_env(database_url, 1, tmp_path), "RASA_URL": chat.rasa_url}
+    cli = [sys.executable, "-m", "privacy_desk", "mail", "import"]
+    first = subprocess.run([*cli, str(folder)], capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().splitlines()[-1] == "total: 1 answered, 1 ignored, 1 opened"
+    again = subprocess.run([*cli, str(folder)], capture_output=True, text=True, env=env, timeout=120)
+    assert again.stdout.strip().splitlines()[-1] == "total: 3 ignored"  # the same Message-IDs: nothing twice
+    mbox = subprocess.run([*cli, str(tmp_path / "inbox.mbox")], capture_output=True, text=True, env=env, timeout=120)
+    assert mbox.returncode == 0 and "inbox.mbox#3" in mbox.stdout

@@ -28,6 +28,8 @@ BODIES = {
 
 def japanese_mail(address: str, subject: str, body: str, codec: str = "iso2022_jp", **extra: str) -> bytes:
     charset = {"iso2022_jp": "ISO-2022-JP", "cp932": "Shift_JIS", "utf-8": "UTF-8"}[codec]
+    if codec == "iso2022_jp":
+        body = body.replace("\uff0d", "\u2212")  # JIS X 0208 has MINUS SIGN where CP932 has FULLWIDTH HYPHEN-MINUS
     return mail(body.encode(codec), charset=charset, cte="7bit" if codec.startswith("iso") else "8bit",
                 sender=f"{encoded_word('山田 太郎')} <{address}>", subject=encoded_word(subject),
                 message_id=make_msgid(domain="example.jp"), extra=extra)
@@ -46,7 +48,7 @@ def test_each_request_kind_in_japanese_by_email(desk: MailDesk, kind: RequestKin
     (reply,) = desk.mail_to(address)
     text = reply.get_content()
     assert ticket.reference in reply["Subject"] and reply.get_content_charset() == "utf-8"
-    assert "様" in text and "年" in text
+    assert "様" in text and ("年" in text or "確認コード" in text)  # acknowledgement, or the code first
     assert PACK.company.name.ja in text
 
 
