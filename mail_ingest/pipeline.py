@@ -132,6 +132,10 @@ class MailPipeline:
             return MailDecision("ignored", "no text to act on", language=language.value)
         result = self.classifier(mail.text, mail.subject)
         kind, topic = kind_for_intent(result.intent), topic_for_intent(result.intent)
+        if result.uncertain:
+            # A person reads what the model cannot place; a wrong automatic ticket or answer helps no one.
+            return MailDecision("ignored", "unclear to the classifier: left for the support team", result.intent,
+                                language=language.value)
         if kind is None and topic is None:
             return MailDecision("ignored", "not a privacy matter: left for the support team", result.intent,
                                 language=language.value)

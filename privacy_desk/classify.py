@@ -32,6 +32,8 @@ class Classification:
     confidence: float
     language: Language
     entities: dict[str, str] = field(default_factory=dict)
+    # The model's own fallback fired (no intent above its threshold): the intent is only the best guess.
+    uncertain: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {"intent": self.intent, "confidence": round(self.confidence, 4), "language": self.language.value,
@@ -111,7 +113,12 @@ def classify(nlu: NluClient, text: str, subject: str | None = None, channel: str
                 entities.setdefault(name, value)
         intent, confidence = pick_intent(result, BUSINESS_INTENTS)
         language = detect_language(model_text(body, subject))
-        return Classification(intent, confidence, language, entities)
+        return Classification(intent, confidence, language, entities, uncertain=_fell_back(result))
     result = nlu.parse(text)
     intent, confidence = pick_intent(result, BUSINESS_INTENTS | CHAT_MECHANICS)
-    return Classification(intent, confidence, detect_language(text), collect_entities([(text, result)]))
+    return Classification(intent, confidence, detect_language(text), collect_entities([(text, result)]),
+                          uncertain=_fell_back(result))
+
+
+def _fell_back(parsed: dict[str, Any]) -> bool:
+    return (parsed.get("intent") or {}).get("name") == "nlu_fallback"

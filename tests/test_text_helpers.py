@@ -2,7 +2,7 @@
 
 import pytest
 
-from privacy_desk.classify import BUSINESS_INTENTS, collect_entities, pick_intent
+from privacy_desk.classify import BUSINESS_INTENTS, classify, collect_entities, pick_intent
 from privacy_desk.contact import clean_name, find_email, find_phone
 from privacy_desk.languages import Language, detect_language
 from privacy_desk.mailtext import split_mail_text
@@ -84,3 +84,14 @@ def test_signature_details() -> None:
                                  "Mail: taro@example.jp")
     assert japanese == {"company": "株式会社サンプル", "division": "総務部", "name": "山田 太郎",
                         "phone": "０３－１２３４－５６７８", "email": "taro@example.jp"}
+
+
+def test_classify_marks_the_models_own_fallback_as_uncertain() -> None:
+    class Nlu:
+        def parse(self, text: str) -> dict:
+            return {"intent": {"name": "nlu_fallback", "confidence": 0.45},
+                    "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.45},
+                                       {"name": "request_marketing_optout", "confidence": 0.2}], "entities": []}
+
+    result = classify(Nlu(), "テスト", "test", "email")  # type: ignore[arg-type]
+    assert (result.intent, result.uncertain, result.language) == ("request_marketing_optout", True, Language.JA)
