@@ -32,7 +32,8 @@ class Classification:
     confidence: float
     language: Language
     entities: dict[str, str] = field(default_factory=dict)
-    # The model's own fallback fired (no intent above its threshold): the intent is only the best guess.
+    # The model's own answer was not an intent this channel acts on (its fallback fired, or a chat-only intent
+    # such as inform won for a mail): `intent` is then only the best remaining guess.
     uncertain: bool = False
 
     def as_json(self) -> dict[str, Any]:
@@ -113,12 +114,12 @@ def classify(nlu: NluClient, text: str, subject: str | None = None, channel: str
                 entities.setdefault(name, value)
         intent, confidence = pick_intent(result, BUSINESS_INTENTS)
         language = detect_language(model_text(body, subject))
-        return Classification(intent, confidence, language, entities, uncertain=_fell_back(result))
+        return Classification(intent, confidence, language, entities, uncertain=_top(result) != intent)
     result = nlu.parse(text)
     intent, confidence = pick_intent(result, BUSINESS_INTENTS | CHAT_MECHANICS)
     return Classification(intent, confidence, detect_language(text), collect_entities([(text, result)]),
-                          uncertain=_fell_back(result))
+                          uncertain=_top(result) != intent)
 
 
-def _fell_back(parsed: dict[str, Any]) -> bool:
-    return (parsed.get("intent") or {}).get("name") == "nlu_fallback"
+def _top(parsed: dict[str, Any]) -> str | None:
+    return (parsed.get("intent") or {}).get("name")

@@ -95,3 +95,14 @@ def test_classify_marks_the_models_own_fallback_as_uncertain() -> None:
 
     result = classify(Nlu(), "テスト", "test", "email")  # type: ignore[arg-type]
     assert (result.intent, result.uncertain, result.language) == ("request_marketing_optout", True, Language.JA)
+
+
+def test_a_chat_only_intent_winning_for_a_mail_is_uncertain() -> None:
+    class Nlu:
+        def parse(self, text: str) -> dict:
+            return {"intent": {"name": "inform", "confidence": 0.99},
+                    "intent_ranking": [{"name": "inform", "confidence": 0.99},
+                                       {"name": "request_deletion", "confidence": 0.01}], "entities": []}
+
+    assert classify(Nlu(), "テスト", None, "email").uncertain  # type: ignore[arg-type]
+    assert not classify(Nlu(), "Taro Yamada", None, "chat").uncertain  # type: ignore[arg-type]
