@@ -14,7 +14,7 @@ import email.policy
 import re
 from dataclasses import dataclass, field
 from email.header import decode_header
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.utils import getaddresses, parseaddr
 
 from bs4 import BeautifulSoup
@@ -119,7 +119,7 @@ def decode_bytes(data: bytes, label: str | None, problems: list[str], where: str
             if lenient.count("\ufffd") <= max(2, len(lenient) // 100):
                 return lenient  # a few bad bytes in otherwise well-labelled text
     if data.isascii() and b"\x1b$" in data:
-        return _iso2022_with_nec(data) if b"\x1b$" in data else data.decode("ascii")
+        return _iso2022_with_nec(data)  # unlabelled ISO-2022-JP
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -250,7 +250,3 @@ def parse_mail(raw: bytes) -> ParsedMail:
         problems=problems,
     )
 
-
-def as_email_message(raw: bytes) -> EmailMessage:
-    """The standard library's own view, for callers that want policy.default objects."""
-    return email.message_from_bytes(_strip_mbox_line(raw), policy=email.policy.default)  # type: ignore[return-value]

@@ -140,8 +140,3 @@ def rasa_server(port: int, action_url: str | None = None, startup_timeout: float
         if log_file:
             out.close()  # type: ignore[union-attr]
 
-
-def remove_stale_models(keep: int = 3) -> None:
-    models = sorted((cache_dir() / "models").glob("privacy-desk-*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    for old in models[:-keep]:
-        old.unlink(missing_ok=True)

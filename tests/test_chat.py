@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from privacy_desk.db import make_engine, session_factory
 from privacy_desk.languages import Language
 from privacy_desk.models import Ticket
 from privacy_desk.policy import Detail, RequestKind, Topic, load_pack, section_text
-from privacy_desk.verification import find_code
 from tests.support.smtp import SmtpServer
 from tests.support.stack import ChatStack
 
@@ -43,13 +41,6 @@ def stack(chat: ChatStack) -> ChatStack:
     return chat
 
 
-def tickets(stack: ChatStack) -> list[Ticket]:
-    engine = make_engine(stack.database_url)
-    try:
-        with session_factory(engine)() as session:
-            return list(session.scalars(select(Ticket).order_by(Ticket.id)))
-    finally:
-        engine.dispose()
 
 
 def new_sender() -> str:
@@ -71,19 +62,6 @@ def _asks_for(detail: Detail, text: str) -> bool:
     return words[detail.value] in text
 
 
-def code_for(mail: SmtpServer, reference: str, timeout: float = 20.0) -> str:
-    """The one-time code from the newest code mail for this ticket, as the customer reads it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with mail.mailbox.lock:
-            messages = list(mail.mailbox.messages)
-        for message in reversed(messages):
-            if reference in message["Subject"] and "code" in message["Subject"].lower():
-                code = find_code(message.get_content())
-                assert code, message.get_content()
-                return code
-        time.sleep(0.1)
-    raise AssertionError(f"no code mail for {reference} within {timeout} s")
 
 
 @pytest.mark.parametrize("kind", list(OPENERS), ids=[k.value for k in OPENERS])
@@ -97,14 +75,14 @@ def test_each_request_kind_end_to_end(stack: ChatStack, mail: SmtpServer, kind: 
         assert ANSWERS[detail.value] in summary[-1]
 
     submitted = " ".join(stack.say(sender, "yes"))
-    ticket = tickets(stack)[-1]
+    ticket = stack.tickets()[-1]
     assert ticket.kind == kind.value and ticket.channel == "chat" and ticket.reference in submitted
     assert ticket.email == ANSWERS["email"]
     if PACK.rule(kind).identity_check:
         assert ticket.status == "awaiting_verification" and "type the code" in submitted
-        confirmed = " ".join(stack.say(sender, code_for(mail, ticket.reference)))
+        confirmed = " ".join(stack.say(sender, mail.mailbox.code_for(ticket.reference)))
         assert "identity is confirmed" in confirmed and ticket.reference in confirmed
-        ticket = next(t for t in tickets(stack) if t.reference == ticket.reference)
+        ticket = next(t for t in stack.tickets() if t.reference == ticket.reference)
         assert ticket.identity_confirmed_at is not None
     assert ticket.status == "open"
     assert "aim to answer by" in (confirmed if PACK.rule(kind).identity_check else submitted)
@@ -126,17 +104,17 @@ def test_invalid_email_is_asked_again_and_details_can_be_corrected(stack: ChatSt
     summary = stack.say(sender, "my email is hanako.new@example.jp")
     assert "hanako.new@example.jp" in summary[-1] and "Shall I submit it?" in summary[-1]
     stack.say(sender, "yes")
-    assert tickets(stack)[-1].email == "hanako.new@example.jp"
+    assert stack.tickets()[-1].email == "hanako.new@example.jp"
 
 
 def test_cancel_in_the_middle_opens_no_ticket(stack: ChatStack) -> None:
     sender = new_sender()
-    before = len(tickets(stack))
+    before = len(stack.tickets())
     stack.say(sender, OPENERS[RequestKind.DELETION])
     stack.say(sender, "Taro Yamada")
     cancelled = stack.say(sender, "cancel")
     assert any("nothing was submitted" in r for r in cancelled)
-    assert len(tickets(stack)) == before
+    assert len(stack.tickets()) == before
 
 
 def test_wrong_code_then_right_one(stack: ChatStack, mail: SmtpServer) -> None:
@@ -145,8 +123,8 @@ def test_wrong_code_then_right_one(stack: ChatStack, mail: SmtpServer) -> None:
     summary = fill_form(stack, sender, kind, stack.say(sender, OPENERS[kind]))
     assert "Shall I submit it?" in summary[-1]
     stack.say(sender, "yes")
-    reference = tickets(stack)[-1].reference
-    code = code_for(mail, reference)
+    reference = stack.tickets()[-1].reference
+    code = mail.mailbox.code_for(reference)
     wrong = "000000" if code != "000000" else "111111"
     assert any("not right" in r and "4 tries left" in r for r in stack.say(sender, wrong))
     assert any("identity is confirmed" in r for r in stack.say(sender, code))

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
-from sqlalchemy import select
 
-from privacy_desk.db import make_engine, session_factory
-from privacy_desk.models import Ticket
 from privacy_desk.policy import Detail, RequestKind, Topic, load_pack
-from privacy_desk.verification import find_code
 from tests.support.smtp import SmtpServer
 from tests.support.stack import ChatStack
 
@@ -33,27 +28,8 @@ ASKS = {"name": "お名前", "email": "メールアドレス", "phone": "電話�
         "member_number": "会員番号", "address": "ご住所"}
 
 
-def tickets(stack: ChatStack) -> list[Ticket]:
-    engine = make_engine(stack.database_url)
-    try:
-        with session_factory(engine)() as session:
-            return list(session.scalars(select(Ticket).order_by(Ticket.id)))
-    finally:
-        engine.dispose()
 
 
-def code_for(mail: SmtpServer, reference: str) -> str:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with mail.mailbox.lock:
-            messages = list(mail.mailbox.messages)
-        for message in reversed(messages):
-            if reference in message["Subject"]:
-                code = find_code(message.get_content())
-                if code:
-                    return code
-        time.sleep(0.1)
-    raise AssertionError(f"no code mail for {reference}")
 
 
 @pytest.mark.parametrize("kind", list(OPENERS), ids=[k.value for k in OPENERS])
@@ -66,11 +42,11 @@ def test_each_request_kind_in_japanese(chat: ChatStack, chat_mail: SmtpServer, k
         replies = chat.say(sender, ANSWERS[detail.value])
     assert "送信してよろしいですか" in replies[-1], replies
     submitted = "\n".join(chat.say(sender, "はい"))
-    ticket = tickets(chat)[-1]
+    ticket = chat.tickets()[-1]
     assert ticket.kind == kind.value and ticket.language == "ja" and ticket.reference in submitted
     assert ticket.name == ANSWERS["name"]
     if PACK.rule(kind).identity_check:
-        code = code_for(chat_mail, ticket.reference)
+        code = chat_mail.mailbox.code_for(ticket.reference)
         (mail,) = [m for m in chat_mail.mailbox.messages if ticket.reference in m["Subject"]][-1:]
         assert mail.get_content_charset() == "utf-8" and "確認コード" in mail["Subject"]
         confirmed = "\n".join(chat.say(sender, code))

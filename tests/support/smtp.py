@@ -13,6 +13,7 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
+from privacy_desk.verification import find_code
 from tests.support.postgres import free_port
 
 
@@ -27,6 +28,18 @@ class Mailbox:
         with self.lock:
             self.messages.append(message)  # type: ignore[arg-type]
         return "250 OK"
+
+    def code_for(self, reference: str, timeout: float = 20.0) -> str:
+        """The one-time code in the newest mail about this ticket that carries one, as the customer reads it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                messages = list(self.messages)
+            for message in reversed(messages):
+                if reference in message["Subject"] and (code := find_code(message.get_content())):
+                    return code
+            time.sleep(0.1)
+        raise AssertionError(f"no code mail for {reference} within {timeout} s")
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout

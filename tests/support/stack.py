@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
 from privacy_desk import db
+from privacy_desk.models import Ticket
 from privacy_desk.rasa import rasa_server
 from privacy_desk.settings import PROJECT_ROOT
 from tests.support.postgres import free_port
@@ -53,6 +55,14 @@ class ChatStack:
     database_url: str
     env: dict[str, str]
     logs: Path
+
+    def tickets(self) -> list[Ticket]:
+        engine = db.make_engine(self.database_url)
+        try:
+            with db.session_factory(engine)() as session:
+                return list(session.scalars(select(Ticket).order_by(Ticket.id)))
+        finally:
+            engine.dispose()
 
     def say(self, sender: str, message: str, metadata: dict | None = None) -> list[str]:
         body: dict = {"sender": sender, "message": message}
