@@ -44,6 +44,15 @@ def clean_name(text: str) -> str | None:
     return name
 
 
+def name_from_answer(found: str | None, typed: str) -> str | None:
+    """The name a customer typed when asked for it. The model may find only part of it ('Hanako' in
+    'Hanako Staffview'); the whole answer wins when it is a name that contains what was found."""
+    whole = clean_name(typed)
+    if whole and (not found or found in whole):
+        return whole
+    return clean_name(found) if found else None
+
+
 def clean_text_detail(text: str, max_length: int = 200) -> str | None:
     """Company, division, member number or address typed as an answer: tidy, or None if empty/too long."""
     value = " ".join(text.split()).strip(" .。")

@@ -59,6 +59,7 @@ class Ticket(Base):
     due_date: Mapped[date] = mapped_column(Date, index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # When the ticket was finished (resolved, rejected or closed); retention counts from here.
     closed_at: Mapped[datetime | None]
     anonymised_at: Mapped[datetime | None]
 
@@ -97,7 +98,8 @@ class Message(Base):
 
 
 class Event(Base):
-    """The audit log: who did what to which ticket, when. Rows are only ever added."""
+    """The audit log: who did what to which ticket, when. Rows are only ever added (retention blanks the text
+    of staff notes, which may hold personal data)."""
 
     __tablename__ = "events"
 
@@ -148,3 +150,36 @@ class Verification(Base):
     confirmed_at: Mapped[datetime | None]
     superseded: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+
+
+class StaffUser(Base):
+    """A member of staff who may sign in to the review app. Only an argon2 hash of the password is kept."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # staff | admin
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so a copy of the
+    database does not let anyone sign in. Logging out deletes the row."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    staff: Mapped[StaffUser] = relationship()

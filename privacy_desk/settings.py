@@ -45,6 +45,8 @@ class Settings:
     rasa_url: str
     action_server_port: int
     chat_port: int
+    web_port: int
+    trusted_proxies: str
     smtp_host: str
     smtp_port: int
     smtp_security: str
@@ -75,6 +77,9 @@ class Settings:
             rasa_url=(env.get("RASA_URL", "") or "http://127.0.0.1:5005").rstrip("/"),
             action_server_port=_int(env, "ACTION_SERVER_PORT", 5055),
             chat_port=_int(env, "CHAT_PORT", 8080),
+            web_port=_int(env, "WEB_PORT", 8081),
+            # A TLS proxy at these addresses may say the browser came over HTTPS (then cookies are Secure).
+            trusted_proxies=env.get("TRUSTED_PROXIES", "") or "127.0.0.1",
             smtp_host=env.get("SMTP_HOST", "") or "127.0.0.1",
             smtp_port=_int(env, "SMTP_PORT", 8025),
             smtp_security=smtp_security,

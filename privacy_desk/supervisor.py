@@ -27,6 +27,7 @@ def planned_processes(settings: Settings, model: str) -> tuple[list[Process], li
                          "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
                          "--interface", "127.0.0.1", "--port", rasa_port, "--cors", "*"]),
         Process("chat", [*cli, "chat-page", "--port", str(settings.chat_port)]),
+        Process("web", [*cli, "web", "--port", str(settings.web_port)]),
         Process("outbox", [*cli, "outbox", "run"]),
     ]
     notes = []

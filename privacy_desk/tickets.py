@@ -20,7 +20,7 @@ from privacy_desk.errors import TicketNotFound
 from privacy_desk.languages import Language
 from privacy_desk.models import Event, Message, Ticket, TicketSequence
 from privacy_desk.policy import Detail, PolicyPack, RequestKind
-from privacy_desk.status import ACTIVE_STATUSES, TicketStatus, check_transition
+from privacy_desk.status import ACTIVE_STATUSES, FINISHED_STATUSES, TicketStatus, check_transition
 
 Clock = Callable[[], datetime]
 
@@ -225,8 +225,11 @@ class TicketService:
         current = TicketStatus(ticket.status)
         check_transition(current, new)
         ticket.status = new.value
-        if new is TicketStatus.CLOSED:
-            ticket.closed_at = self.clock()
+        # Retention counts from when the customer's matter was finished; reopening stops that clock.
+        if new in FINISHED_STATUSES:
+            ticket.closed_at = ticket.closed_at if current in FINISHED_STATUSES else self.clock()
+        else:
+            ticket.closed_at = None
         self.record_event(ticket, actor, "status_changed", {"from": current.value, "to": new.value, **details})
 
     def merge_details(self, ticket: Ticket, details: Mapping[str, str | None], actor: str) -> list[Detail]:
@@ -236,7 +239,8 @@ class TicketService:
             setattr(ticket, detail.value, decisions.clean_details(details)[detail])
         if added:
             self.record_event(ticket, actor, "details_added", {"fields": [d.value for d in added]})
-            self.advance(ticket, actor)
+        # Even with nothing new, the customer answered: staff may have asked for something beyond the pack.
+        self.advance(ticket, actor)
         return added
 
     def confirm_identity(self, ticket: Ticket, actor: str, method: str) -> None:

@@ -3,7 +3,7 @@
 import pytest
 
 from privacy_desk.classify import BUSINESS_INTENTS, classify, collect_entities, pick_intent
-from privacy_desk.contact import clean_name, find_email, find_phone
+from privacy_desk.contact import clean_name, find_email, find_phone, name_from_answer
 from privacy_desk.languages import Language, detect_language
 from privacy_desk.mailtext import split_mail_text
 from privacy_desk.signature import signature_details
@@ -106,3 +106,11 @@ def test_a_chat_only_intent_winning_for_a_mail_is_uncertain() -> None:
 
     assert classify(Nlu(), "テスト", None, "email").uncertain  # type: ignore[arg-type]
     assert not classify(Nlu(), "Taro Yamada", None, "chat").uncertain  # type: ignore[arg-type]
+
+
+def test_the_whole_typed_name_wins_over_a_partial_entity() -> None:
+    assert name_from_answer("Hanako", "Hanako Staffview") == "Hanako Staffview"
+    assert name_from_answer("Taro Yamada", "my name is Taro Yamada") == "Taro Yamada"
+    assert name_from_answer(None, "山田 太郎です") == "山田 太郎"
+    # A typed answer that is not a name keeps what the model found.
+    assert name_from_answer("Hanako", "Hanako, hanako@example.jp") == "Hanako"

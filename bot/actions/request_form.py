@@ -58,6 +58,9 @@ class ValidateRequestForm(FormValidationAction):
 
     def validate_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                       domain: DomainDict) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") == Detail.NAME.value:
+            value = contact.name_from_answer(str(value) if value else None,
+                                             tracker.latest_message.get("text") or "")
         return self._checked(Detail.NAME, value, tracker, dispatcher, contact.clean_name)
 
     def validate_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -149,6 +152,15 @@ class ActionAskSubmissionConfirmed(Action):
         return []
 
 
+def _request_intent(tracker: Tracker) -> dict[str, Any]:
+    """How the model read the message that started the request (not the final "yes"), for staff to see."""
+    text = tracker.get_slot("request_text")
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and event.get("text") == text:
+            return (event.get("parse_data") or {}).get("intent") or {}
+    return {}
+
+
 class ActionSubmitRequest(Action):
     def name(self) -> str:
         return "action_submit_request"
@@ -157,7 +169,7 @@ class ActionSubmitRequest(Action):
         rt, language = runtime(), language_of(tracker)
         kind = RequestKind(tracker.get_slot("request_kind") or RequestKind.INQUIRY)
         details = {d: tracker.get_slot(d) for d in DETAIL_SLOTS}
-        intent = tracker.latest_message.get("intent") or {}
+        intent = _request_intent(tracker)
         incoming = IncomingMessage(channel=Channel.CHAT, body=tracker.get_slot("request_text") or "",
                                    language=language, sender=details.get("email"),
                                    meta={"conversation": tracker.sender_id})

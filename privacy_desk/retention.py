@@ -1,0 +1,81 @@
+"""Retention: personal data of finished tickets is anonymised once the pack's retention period has passed.
+
+What is kept: the reference, kind, status, channel, language, dates and the audit trail's actions, so the
+company can still show that it handled a request and when. What goes: the requester's details, every message
+text and address, notes' texts, and verification records. Mail that never became a ticket (answers to policy
+questions, quarantined or ignored mail) goes after the same period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from privacy_desk.models import Event, Message, Ticket, Verification
+from privacy_desk.policy import Detail, PolicyPack
+from privacy_desk.status import FINISHED_STATUSES
+from privacy_desk.tickets import Clock, utcnow
+
+REMOVED = "[removed under the retention policy]"
+ACTOR = "retention"
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    cutoff: datetime
+    tickets: list[str]
+    loose_messages: int
+    dry_run: bool
+
+
+def retention_cutoff(now: datetime, pack: PolicyPack) -> datetime:
+    return now - timedelta(days=pack.retention_days)
+
+
+def anonymise_message(message: Message) -> None:
+    message.body = REMOVED
+    message.subject = None
+    message.sender = None
+    message.recipient = None
+    message.last_error = None
+    message.meta = {"anonymised": True}
+
+
+def run_retention(session: Session, pack: PolicyPack, *, dry_run: bool = False,
+                  clock: Clock = utcnow) -> RetentionReport:
+    """Anonymise what is past retention (in the caller's transaction) and record that it did."""
+    now = clock()
+    cutoff = retention_cutoff(now, pack)
+    due = list(session.scalars(select(Ticket).where(
+        Ticket.closed_at.is_not(None), Ticket.closed_at < cutoff, Ticket.anonymised_at.is_(None),
+        Ticket.status.in_([s.value for s in FINISHED_STATUSES])).order_by(Ticket.id)))
+    loose = list(session.scalars(select(Message).where(
+        Message.ticket_id.is_(None), Message.created_at < cutoff, Message.body != REMOVED)))
+    if not dry_run:
+        for ticket in due:
+            _anonymise_ticket(session, ticket, now)
+        for message in loose:
+            anonymise_message(message)
+        session.add(Event(ticket_id=None, actor=ACTOR, action="retention_run", created_at=now, details={
+            "policy": pack.id, "retention_days": pack.retention_days, "cutoff": cutoff.isoformat(),
+            "tickets": [t.reference for t in due], "loose_messages": len(loose)}))
+        session.flush()
+    return RetentionReport(cutoff, [t.reference for t in due], len(loose), dry_run)
+
+
+def _anonymise_ticket(session: Session, ticket: Ticket, now: datetime) -> None:
+    for detail in Detail:
+        setattr(ticket, detail.value, None)
+    for message in ticket.messages:
+        anonymise_message(message)
+    for event in ticket.events:
+        if "text" in event.details:
+            event.details = {**event.details, "text": REMOVED}
+    session.execute(delete(Verification).where(Verification.ticket_id == ticket.id))
+    ticket.anonymised_at = now
+    session.add(Event(ticket=ticket, actor=ACTOR, action="anonymised", created_at=now,
+                      details={"retention_days_after_closing": (now - ticket.closed_at).days
+                               if ticket.closed_at else None}))

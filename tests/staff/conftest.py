@@ -1,0 +1,97 @@
+"""A staff app on a freshly migrated database (SQLite and PostgreSQL), and browsers signed in to it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from privacy_desk.db import transaction
+from privacy_desk.desk import Desk
+from privacy_desk.languages import Language
+from privacy_desk.policy import PolicyPack, RequestKind, load_pack
+from privacy_desk.staff import Role, StaffAccounts
+from staff_web.app import create_app
+
+PACK = load_pack("itosoft")
+MAIL_FROM = "privacy@itosoft.example.com"
+PASSWORD = "a long enough passphrase"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def staff_pack() -> PolicyPack:
+    return PACK
+
+
+def add_staff(sessions: sessionmaker[Session], username: str, role: Role = Role.STAFF) -> None:
+    with transaction(sessions) as session:
+        StaffAccounts(session).add(username, username.title(), PASSWORD, role)
+
+
+def open_request(sessions: sessionmaker[Session], kind: RequestKind = RequestKind.DELETION,
+                 language: Language = Language.EN, **details: str) -> str:
+    """A ticket as the mail channel opens it (a deletion waits for the customer's one-time code)."""
+    desk = Desk(sessions, PACK, b"k" * 32, MAIL_FROM)
+    given = {"name": "Hanako Suzuki", "email": "hanako@example.jp", **details}
+    outcome = desk.open_request(kind=kind, details=given, channel="email", language=language, actor="mail")
+    assert outcome.reference is not None
+    return outcome.reference
+
+
+def form_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
+    token = form_token(client.get("/login").text)
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return client
+
+
+@pytest.fixture
+def app(sessions: sessionmaker[Session]) -> Starlette:
+    add_staff(sessions, "alice", Role.ADMIN)
+    add_staff(sessions, "bob")
+    return create_app(sessions, PACK, MAIL_FROM)
+
+
+@pytest.fixture
+def client(app: Starlette) -> Iterator[TestClient]:
+    with TestClient(app) as anonymous:
+        yield anonymous
+
+
+@pytest.fixture
+def signed_in(app: Starlette) -> Callable[[str], TestClient]:
+    clients: list[TestClient] = []
+
+    def make(username: str = "alice") -> TestClient:
+        client = TestClient(app)
+        clients.append(client)
+        return sign_in(client, username)
+
+    yield make  # type: ignore[misc]
+    for c in clients:
+        c.close()

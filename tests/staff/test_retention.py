@@ -1,0 +1,114 @@
+"""Retention: finished tickets past the pack's period lose their personal data, keep their record."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from privacy_desk.db import transaction
+from privacy_desk.desk import Desk
+from privacy_desk.languages import Language
+from privacy_desk.models import Event, Message, Ticket, Verification
+from privacy_desk.policy import RequestKind, Topic
+from privacy_desk.replies import Purpose
+from privacy_desk.retention import REMOVED, run_retention
+from privacy_desk.review import DraftReply, Review
+from privacy_desk.settings import PROJECT_ROOT
+from privacy_desk.tickets import Channel, IncomingMessage
+from tests.staff.conftest import MAIL_FROM, PACK, Clock
+
+PERSONAL = ("Hanako Suzuki", "hanako@example.jp", "03-1234-5678")
+
+
+def finished_ticket(sessions: sessionmaker[Session], clock: Clock) -> str:
+    desk = Desk(sessions, PACK, b"k" * 32, MAIL_FROM, clock=clock)
+    incoming = IncomingMessage(channel=Channel.EMAIL, body="Please delete my data. Hanako Suzuki, 03-1234-5678",
+                               language=Language.EN, sender="hanako@example.jp", subject="Delete my data",
+                               message_id=f"<{clock.now.timestamp()}@example.jp>")
+    outcome = desk.open_request(kind=RequestKind.DELETION, details={"name": PERSONAL[0], "email": PERSONAL[1],
+                                                                    "phone": PERSONAL[2]},
+                                channel=Channel.EMAIL, language=Language.EN, actor="mail", incoming=incoming)
+    reference = outcome.reference or ""
+    review = Review(sessions, PACK, MAIL_FROM, clock=clock)
+    review.confirm_identity(reference, "alice")
+    review.add_note(reference, "Hanako Suzuki phoned to confirm.", "alice")
+    draft = DraftReply(Purpose.RESOLVED)
+    preview = review.preview(reference, draft)
+    review.send(reference, draft, preview.subject or "", preview.body, "alice")
+    return reference
+
+
+def personal_data_left(sessions: sessionmaker[Session], reference: str) -> list[str]:
+    with sessions() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.reference == reference))
+        assert ticket is not None
+        texts = [str(getattr(ticket, d)) for d in ("name", "email", "phone")]
+        texts += [f"{m.body} {m.subject} {m.sender} {m.recipient}" for m in ticket.messages]
+        texts += [str(e.details) for e in ticket.events]
+        return [value for value in PERSONAL if any(value in t for t in texts)]
+
+
+def test_tickets_finished_longer_than_retention_are_anonymised(sessions: sessionmaker[Session],
+                                                                clock: Clock) -> None:
+    old = finished_ticket(sessions, clock)
+    clock.now += timedelta(days=PACK.retention_days - 10)
+    recent = finished_ticket(sessions, clock)
+    active = Desk(sessions, PACK, b"k" * 32, MAIL_FROM, clock=clock).open_request(
+        kind=RequestKind.COMPLAINT, details={"email": "late@example.jp"}, channel=Channel.EMAIL,
+        language=Language.EN, actor="mail").reference
+    clock.now += timedelta(days=11)
+    assert personal_data_left(sessions, old) == list(PERSONAL)
+
+    with transaction(sessions) as session:
+        dry = run_retention(session, PACK, dry_run=True, clock=clock)
+    assert dry.tickets == [old]
+    assert personal_data_left(sessions, old) == list(PERSONAL)
+
+    with transaction(sessions) as session:
+        report = run_retention(session, PACK, clock=clock)
+    assert report.tickets == [old]
+    assert personal_data_left(sessions, old) == []
+    assert personal_data_left(sessions, recent) == list(PERSONAL)
+    with sessions() as session:
+        anonymised = session.scalar(select(Ticket).where(Ticket.reference == old))
+        assert anonymised is not None and anonymised.anonymised_at == clock.now
+        assert anonymised.kind == "deletion" and anonymised.status == "resolved"  # the record stays
+        assert all(m.body == REMOVED for m in anonymised.messages)
+        assert session.scalar(select(Verification).where(Verification.ticket_id == anonymised.id)) is None
+        run = session.scalar(select(Event).where(Event.action == "retention_run"))
+        assert run is not None and run.details["tickets"] == [old]
+        assert session.scalar(select(Ticket.email).where(Ticket.reference == active)) == "late@example.jp"
+
+    with transaction(sessions) as session:
+        assert run_retention(session, PACK, clock=clock).tickets == []  # done once
+
+
+def test_loose_mail_goes_after_the_same_period(sessions: sessionmaker[Session], clock: Clock) -> None:
+    desk = Desk(sessions, PACK, b"k" * 32, MAIL_FROM, clock=clock)
+    desk.answer_by_mail(Topic.PURPOSE, to="q@example.jp", language=Language.EN, actor="mail",
+                        incoming=IncomingMessage(channel=Channel.EMAIL, body="Why do you keep my data? Q. Person",
+                                                 language=Language.EN, sender="q@example.jp"))
+    clock.now += timedelta(days=PACK.retention_days + 1)
+    with transaction(sessions) as session:
+        report = run_retention(session, PACK, clock=clock)
+    assert report.loose_messages == 2
+    with sessions() as session:
+        bodies = [(m.body, m.sender, m.recipient) for m in session.scalars(select(Message))]
+    assert bodies == [(REMOVED, None, None)] * 2
+
+
+def test_retention_command(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    env = {**os.environ, "DATABASE_URL": url, "PRIVACY_DESK_ENV_FILE": str(tmp_path / "none.env"),
+           "PRIVACY_DESK_DATA": str(tmp_path)}
+    cli = [sys.executable, "-m", "privacy_desk"]
+    subprocess.run([*cli, "db", "migrate"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
+    result = subprocess.run([*cli, "retention", "run"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"retention {PACK.retention_days} days" in result.stdout and "anonymised 0 tickets" in result.stdout
