@@ -186,8 +186,11 @@ def create_app(sessions: sessionmaker[Session], pack: PolicyPack, mail_from: str
             return ticket_page(request, staff, None, problem=str(exc), status_code=409)
         except (ValueError, KeyError):
             return ticket_page(request, staff, None, problem="The form was incomplete.", status_code=400)
+        with sessions() as session:
+            recipient = TicketService(session, pack).get(reference).email
         return page(request, "reply.html", {"staff": staff, "reference": reference, "draft": draft,
-                                            "subject": rendered.subject, "body": rendered.body})
+                                            "subject": rendered.subject, "body": rendered.body,
+                                            "recipient": recipient})
 
     def send_reply(reference: str, staff: Staff, form: FormData) -> str:
         sent = review.send(reference, _draft(form), str(form.get("subject") or ""), str(form.get("body") or ""),

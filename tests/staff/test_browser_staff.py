@@ -91,6 +91,7 @@ def test_staff_confirm_and_resolve_a_chat_ticket(chat: ChatStack, chat_mail: Smt
     expect(page.locator("#ticket-status")).to_have_text("open")
 
     page.click("#resolve")
+    expect(page.locator("#recipient")).to_have_text("hanako.staffview@example.jp")
     body = page.locator("textarea[name=body]")
     expect(body).to_contain_text("We have completed your request")
     body.fill(body.input_value().replace("Dear Hanako Staffview,", "Dear Ms Staffview,"))
@@ -107,6 +108,8 @@ def test_staff_confirm_and_resolve_a_chat_ticket(chat: ChatStack, chat_mail: Smt
 
     page.goto(f"{staff_app}/tickets?q={reference}")
     expect(page.locator("table.queue tbody tr")).to_have_count(1)
+    page.goto(f"{staff_app}/tickets")
+    page.screenshot(path=str(shots / "staff-queue.png"), full_page=True)
     page.click("#sign-out")
     expect(page.locator("h1")).to_have_text("Staff sign-in")
     page.goto(f"{staff_app}/tickets")
