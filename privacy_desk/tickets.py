@@ -79,6 +79,7 @@ class TicketFilter:
     channel: str | None = None
     overdue_on: date | None = None
     search: str | None = None
+    active_only: bool = False  # only tickets someone still has to act on
 
 
 class TicketService:
@@ -166,6 +167,8 @@ class TicketService:
         query = select(Ticket)
         if where.status is not None:
             query = query.where(Ticket.status == where.status.value)
+        if where.active_only:
+            query = query.where(Ticket.status.in_([s.value for s in ACTIVE_STATUSES]))
         if where.kind is not None:
             query = query.where(Ticket.kind == where.kind.value)
         if where.channel is not None:

@@ -22,9 +22,15 @@ class BadFilter(ValueError):
     """A query parameter names something that does not exist."""
 
 
+ANY_STATUS = "any"
+
+
 @dataclass(frozen=True)
 class QueueQuery:
+    """What the queue shows. With no status chosen it shows the active tickets: the work still to do."""
+
     status: TicketStatus | None = None
+    any_status: bool = False
     kind: RequestKind | None = None
     channel: str | None = None
     overdue: bool = False
@@ -42,21 +48,25 @@ class QueueQuery:
             except ValueError:
                 raise BadFilter(f"unknown {name} {raw!r}") from None
 
+        any_status = (params.get("status") or "").strip() == ANY_STATUS
         channel = choice("channel", str)
         if channel is not None and channel not in CHANNELS:
             raise BadFilter(f"unknown channel {channel!r}")
         page = choice("page", int) or 1
-        return cls(status=choice("status", TicketStatus), kind=choice("kind", RequestKind), channel=channel,
+        return cls(status=None if any_status else choice("status", TicketStatus), any_status=any_status,
+                   kind=choice("kind", RequestKind), channel=channel,
                    overdue=(params.get("overdue") or "") in {"1", "on", "true"},
                    search=(params.get("q") or "").strip()[:320], page=max(1, page))
 
     def ticket_filter(self, today: date) -> TicketFilter:
         return TicketFilter(status=self.status, kind=self.kind, channel=self.channel,
-                            overdue_on=today if self.overdue else None, search=self.search or None)
+                            overdue_on=today if self.overdue else None, search=self.search or None,
+                            active_only=self.status is None and not self.any_status and not self.search)
 
     def params(self, **changes: object) -> str:
         """The query string for this view with some values changed (pagination links, the export link)."""
-        values = {"status": self.status.value if self.status else "", "kind": self.kind.value if self.kind else "",
+        status = self.status.value if self.status else ANY_STATUS if self.any_status else ""
+        values = {"status": status, "kind": self.kind.value if self.kind else "",
                   "channel": self.channel or "", "overdue": "1" if self.overdue else "", "q": self.search,
                   "page": str(self.page)}
         values.update({k: str(v) for k, v in changes.items()})

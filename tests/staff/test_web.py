@@ -24,8 +24,11 @@ from privacy_desk.desk import Desk
 from privacy_desk.languages import Language
 from privacy_desk.models import Event, Message, Ticket
 from privacy_desk.policy import RequestKind
+from privacy_desk.replies import Purpose
+from privacy_desk.review import DraftReply, Review
 from privacy_desk.settings import PROJECT_ROOT
 from privacy_desk.staff import MAX_FAILED_SIGN_INS
+from privacy_desk.status import TicketStatus
 from privacy_desk.tickets import Channel, IncomingMessage
 from tests.staff.conftest import MAIL_FROM, PACK, PASSWORD, Clock, form_token, open_request
 
@@ -384,3 +387,16 @@ def test_run_starts_the_staff_app() -> None:
     processes, _ = planned_processes(Settings.from_mapping({"WEB_PORT": "9191"}), "model.tar.gz")
     web = next(p for p in processes if p.name == "web")
     assert web.command[-3:] == ["web", "--port", "9191"]
+
+
+def test_the_queue_shows_the_work_still_to_do_unless_asked_for_more(signed_in: SignedIn,
+                                                                     sessions: sessionmaker[Session]) -> None:
+    waiting = open_request(sessions, RequestKind.COMPLAINT)
+    finished = open_request(sessions, RequestKind.COMPLAINT)
+    Review(sessions, PACK, MAIL_FROM).move(finished, TicketStatus.IN_PROGRESS, "alice")
+    Review(sessions, PACK, MAIL_FROM).send(finished, DraftReply(Purpose.RESOLVED), "Done", "Done.", "alice")
+    client = signed_in("bob")
+    assert queue_references(client.get("/tickets").text) == [waiting]
+    assert sorted(queue_references(client.get("/tickets?status=any").text)) == sorted([waiting, finished])
+    assert queue_references(client.get("/tickets?status=resolved").text) == [finished]
+    assert queue_references(client.get(f"/tickets?q={finished}").text) == [finished]  # search finds it anyway
