@@ -114,3 +114,20 @@ def test_staff_confirm_and_resolve_a_chat_ticket(chat: ChatStack, chat_mail: Smt
     expect(page.locator("h1")).to_have_text("Staff sign-in")
     page.goto(f"{staff_app}/tickets")
     expect(page.locator("h1")).to_have_text("Staff sign-in")
+
+
+def test_staff_read_a_japanese_chat_ticket(chat: ChatStack, staff_app: str, page: Page, tmp_path: Path) -> None:
+    sender = f"staff-browser-ja-{time.monotonic_ns()}"
+    for text in ("メルマガの配信を停止してください", "山田 花子", "hanako.yamada.staff@example.jp"):
+        chat.say(sender, text)
+    match = re.search(r"PRQ-\d{4}-\d{6}", " ".join(chat.say(sender, "はい")))
+    assert match
+    page.goto(f"{staff_app}/tickets/{match.group(0)}")
+    page.fill("input[name=username]", "reviewer")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#ticket-language")).to_have_text("Japanese (ja)")
+    expect(page.locator(".thread")).to_contain_text("メルマガの配信を停止してください")
+    expect(page.locator(".details")).to_contain_text("山田 花子")
+    shots = Path(os.environ.get("PRIVACY_DESK_SCREENSHOTS", tmp_path))
+    page.screenshot(path=str(shots / "staff-ticket-ja.png"), full_page=True)
