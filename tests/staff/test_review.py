@@ -176,3 +176,18 @@ def test_japanese_ticket_gets_a_japanese_reply(sessions: sessionmaker[Session], 
 def test_reply_subject_keeps_the_reference() -> None:
     assert reply_subject("Your request", "PRQ-2026-000001") == "[PRQ-2026-000001] Your request"
     assert reply_subject("[PRQ-2026-000001] Done", "PRQ-2026-000001") == "[PRQ-2026-000001] Done"
+
+
+def test_the_customers_answer_to_a_staff_question_brings_the_ticket_back(sessions: sessionmaker[Session],
+                                                                         review: Review) -> None:
+    from privacy_desk.desk import Desk
+
+    assert not PACK.rule(RequestKind.COMPLAINT).identity_check
+    reference = open_request(sessions, RequestKind.COMPLAINT)
+    draft = DraftReply(Purpose.ASK_DETAILS, message="Which address should we correct?")
+    review.send(reference, draft, "More details", "Which address should we correct?", "bob")
+    assert ticket(sessions, reference).status == TicketStatus.AWAITING_DETAILS
+    # The customer's reply brings no detail the pack lists, but it answers staff: the ticket is theirs again.
+    Desk(sessions, PACK, b"k" * 32, MAIL_FROM).add_details(reference, {}, channel="email", language=Language.EN,
+                                                           actor="mail")
+    assert ticket(sessions, reference).status == TicketStatus.OPEN
