@@ -26,6 +26,7 @@ from privacy_desk.mailbox_state import MailboxPosition, record_position
 from privacy_desk.mailtext import split_mail_text
 from privacy_desk.models import Message, Ticket
 from privacy_desk.policy import PolicyPack
+from privacy_desk.replies import ReplyRenderer
 from privacy_desk.status import TicketStatus
 from privacy_desk.tickets import Channel, IncomingMessage, TicketService, utcnow
 from privacy_desk.verification import find_code
@@ -62,6 +63,9 @@ class MailPipeline:
         self.classifier = classifier
         self.own_addresses = {a.lower() for a in (own_addresses or set())} | {self.mail_from}
         self.clock = clock
+        # One renderer for the pipeline's life: Jinja compiles each template once and keeps it, instead of
+        # compiling every template again for every mail.
+        self.renderer = ReplyRenderer()
 
     def process(self, raw: bytes, position: MailboxPosition | None = None, dry_run: bool = False) -> MailDecision:
         with self.engine.connect() as connection:
@@ -89,7 +93,7 @@ class MailPipeline:
         """Keep a message whose processing failed, with the reason, and move past it."""
         with self.engine.connect() as connection, connection.begin():
             sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
-            Desk(sessions, self.pack, self.key, self.mail_from, clock=self.clock).quarantine(
+            self._desk(sessions).quarantine(
                 self._raw_incoming(raw), reason)
             if position is not None:
                 with sessions() as session:
@@ -100,7 +104,7 @@ class MailPipeline:
     # -- the flow ------------------------------------------------------------------------------------------
 
     def _decide(self, raw: bytes, sessions: sessionmaker[Session]) -> MailDecision:
-        desk = Desk(sessions, self.pack, self.key, self.mail_from, clock=self.clock)
+        desk = self._desk(sessions)
         try:
             mail = parse_mail(raw)
         except Unparseable as exc:
@@ -174,6 +178,9 @@ class MailPipeline:
                             language=language.value)
 
     # -- small helpers -------------------------------------------------------------------------------------
+
+    def _desk(self, sessions: sessionmaker[Session]) -> Desk:
+        return Desk(sessions, self.pack, self.key, self.mail_from, self.renderer, clock=self.clock)
 
     def _thread(self, tickets: TicketService, mail: ParsedMail) -> Ticket | None:
         reference = find_reference(mail.subject or "")
