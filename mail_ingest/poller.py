@@ -1,13 +1,14 @@
 """The IMAP poller: IDLE where the server offers it, polling otherwise; reconnects with backoff; never silent.
 
 Exactly once: each message's outcome and the mailbox position (UIDVALIDITY, last UID) commit in one
-transaction, and the message is flagged only after that commit. Killed at any point, a restart resumes after
+transaction, and messages are flagged only after that commit. Killed at any point, a restart resumes after
 the last committed UID, and a message whose outcome committed but whose flag did not is skipped by position
-(and by its Message-ID).
+(and by its Message-ID). The flag is for people reading the mailbox; the position is what counts.
 
-Throughput: messages are fetched several per round trip, and a reader thread parses and classifies the next
-ones (`MailPipeline.read`, no database) while this thread records the current one, so the NLU server and the
-database work at the same time. Recording, committing and flagging stay one message at a time, in UID order.
+Throughput: messages are fetched and flagged up to FETCH_BATCH per round trip, and a reader thread parses and
+classifies the next ones (`MailPipeline.read`, no database) while this thread records the current one, so the
+NLU server and the database work at the same time. Recording and committing stay one message at a time, in
+UID order.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from privacy_desk.settings import Settings
 log = logging.getLogger(__name__)
 PROCESSED_FLAG = "$PrivacyDesk"
 MAX_BACKOFF = 60.0
-# Messages per UID FETCH: fewer round trips, while a burst of large mails stays bounded in memory.
+# Messages per UID FETCH and per UID STORE: fewer round trips, while a burst of large mails stays bounded in
+# memory and a kill leaves at most this many committed messages unflagged.
 FETCH_BATCH = 20
 _UID = re.compile(rb"\bUID (\d+)")
 
@@ -162,25 +164,34 @@ class Poller:
             for batch in batches(uids, FETCH_BATCH):
                 if self.stop.is_set():
                     break
-                typ, data = connection.uid("FETCH", ",".join(map(str, batch)), "(UID BODY.PEEK[])")
-                bodies = messages_by_uid(data) if typ == "OK" else {}
-                reads = {uid: reader.submit(self.pipeline.read, raw) for uid, raw in bodies.items()}
-                for uid in batch:
-                    if self.stop.is_set():
-                        break
-                    if uid not in bodies:
-                        log.warning("uid %s: server returned no message body; skipping it for now", uid)
-                        continue
-                    self._record(connection, MailboxPosition(self.mailbox, uidvalidity, uid), bodies[uid], reads[uid])
-                    done += 1
+                done += self._drain_batch(connection, uidvalidity, batch, reader)
         finally:
             # Reads not yet started are dropped; after an error or a stop they are simply read again next time.
             reader.shutdown(wait=True, cancel_futures=True)
         return done
 
-    def _record(self, connection: imaplib2.IMAP4, position: MailboxPosition, raw: bytes,
-                read: Future[ReadMail]) -> None:
-        """Commit one message's outcome with its position, then flag it."""
+    def _drain_batch(self, connection: imaplib2.IMAP4, uidvalidity: int, batch: list[int],
+                     reader: ThreadPoolExecutor) -> int:
+        """Fetch a batch in one round trip, read it ahead, record it in UID order, then flag what committed."""
+        typ, data = connection.uid("FETCH", ",".join(map(str, batch)), "(UID BODY.PEEK[])")
+        bodies = messages_by_uid(data) if typ == "OK" else {}
+        reads = {uid: reader.submit(self.pipeline.read, raw) for uid, raw in bodies.items()}
+        committed: list[int] = []
+        try:
+            for uid in batch:
+                if self.stop.is_set():
+                    break
+                if uid not in bodies:
+                    log.warning("uid %s: server returned no message body; skipping it for now", uid)
+                    continue
+                self._record(MailboxPosition(self.mailbox, uidvalidity, uid), bodies[uid], reads[uid])
+                committed.append(uid)
+        finally:
+            self._flag(connection, committed)
+        return len(committed)
+
+    def _record(self, position: MailboxPosition, raw: bytes, read: Future[ReadMail]) -> None:
+        """Commit one message's outcome with its position."""
         try:
             decision = self.pipeline.record(read.result(), position)
         except (NluUnavailable, OperationalError):
@@ -188,5 +199,10 @@ class Poller:
         except Exception as exc:  # one bad message must not stop the poller: keep it for staff
             log.exception("uid %s: processing failed; quarantined", position.uid)
             decision = self.pipeline.quarantine(raw, f"processing failed: {type(exc).__name__}: {exc}", position)
-        connection.uid("STORE", str(position.uid), "+FLAGS", f"(\\Seen {PROCESSED_FLAG})")
         log.info("uid %s: %s%s", position.uid, decision.action, f" {decision.ticket}" if decision.ticket else "")
+
+    @staticmethod
+    def _flag(connection: imaplib2.IMAP4, uids: list[int]) -> None:
+        """Mark committed messages as processed, in one round trip."""
+        if uids:
+            connection.uid("STORE", ",".join(map(str, uids)), "+FLAGS.SILENT", f"(\\Seen {PROCESSED_FLAG})")
