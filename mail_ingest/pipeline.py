@@ -1,9 +1,11 @@
 """One mail, from raw bytes to a decision and its queued reply. The email channel's whole flow is here.
 
-    parse -> already seen? -> never answer machines -> thread to a ticket? -> classify -> open / answer / ignore
+    read:   parse -> machine mail? -> classify                                    (no database)
+    record: already seen? -> never answer machines -> thread to a ticket? -> open / answer / ignore
 
-The decision, the ticket change, the queued reply and the mailbox position commit in one transaction; with
-`dry_run` the same work is done and rolled back, so `mail process --dry-run` shows exactly what would happen.
+`read` touches no database, so the poller runs it for the next mails while the current one commits. The
+decision, the ticket change, the queued reply and the mailbox position commit in one transaction in `record`;
+with `dry_run` the same work is done and rolled back, so `mail process --dry-run` shows exactly what would happen.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from privacy_desk.mailbox_state import MailboxPosition, record_position
 from privacy_desk.mailtext import split_mail_text
 from privacy_desk.models import Message, Ticket
 from privacy_desk.policy import PolicyPack
+from privacy_desk.replies import ReplyRenderer
 from privacy_desk.status import TicketStatus
 from privacy_desk.tickets import Channel, IncomingMessage, TicketService, utcnow
 from privacy_desk.verification import find_code
@@ -35,6 +38,19 @@ REPLY_LIMIT_PER_DAY = 5
 ACTOR = "mail"
 
 Classifier = Callable[[str, str | None], Classification]  # (body, subject) -> classification
+
+
+@dataclass(frozen=True)
+class ReadMail:
+    """A mail as far as it can be taken without the database: parsed, its new text found, classified."""
+
+    raw: bytes
+    mail: ParsedMail | None  # None: it cannot be parsed, see `problem`
+    problem: str = ""
+    new_text: str = ""
+    language: Language = Language.EN
+    no_reply: str | None = None  # why it must not be answered (machine mail, our own), if it must not
+    classification: Classification | None = None  # None only for mail that is never answered
 
 
 @dataclass
@@ -62,15 +78,37 @@ class MailPipeline:
         self.classifier = classifier
         self.own_addresses = {a.lower() for a in (own_addresses or set())} | {self.mail_from}
         self.clock = clock
+        # One renderer for the pipeline's life: Jinja compiles each template once and keeps it, instead of
+        # compiling every template again for every mail.
+        self.renderer = ReplyRenderer()
 
     def process(self, raw: bytes, position: MailboxPosition | None = None, dry_run: bool = False) -> MailDecision:
+        return self.record(self.read(raw), position, dry_run)
+
+    def read(self, raw: bytes) -> ReadMail:
+        """Parse and classify one mail. No database: safe to run ahead, in another thread, of `record`."""
+        try:
+            mail = parse_mail(raw)
+        except Unparseable as exc:
+            return ReadMail(raw, None, str(exc))
+        parts = split_mail_text(mail.text)
+        new_text = parts.new_text or mail.text
+        language = detect_language(f"{mail.subject}\n{new_text}")
+        reason = no_reply_reason(mail, self.own_addresses)
+        # Machine mail is never answered, so never classified. Any other mail is, even if it turns out to be a
+        # duplicate or a reply for staff: knowing that needs the database, and such mail is rare.
+        classification = None if reason else self.classifier(mail.text, mail.subject)
+        return ReadMail(raw, mail, "", new_text, language, reason, classification)
+
+    def record(self, read: ReadMail, position: MailboxPosition | None = None, dry_run: bool = False) -> MailDecision:
+        """Decide and commit one read mail, with the mailbox position, in one transaction."""
         with self.engine.connect() as connection:
             outer = connection.begin()
             # Desk's own transactions become savepoints inside ours: everything commits (or not) together.
             sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
                                     expire_on_commit=False)
             try:
-                decision = self._decide(raw, sessions)
+                decision = self._decide(read, sessions)
                 with sessions() as session:
                     if position is not None:
                         record_position(session, position, self.clock())
@@ -89,7 +127,7 @@ class MailPipeline:
         """Keep a message whose processing failed, with the reason, and move past it."""
         with self.engine.connect() as connection, connection.begin():
             sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
-            Desk(sessions, self.pack, self.key, self.mail_from, clock=self.clock).quarantine(
+            self._desk(sessions).quarantine(
                 self._raw_incoming(raw), reason)
             if position is not None:
                 with sessions() as session:
@@ -99,38 +137,33 @@ class MailPipeline:
 
     # -- the flow ------------------------------------------------------------------------------------------
 
-    def _decide(self, raw: bytes, sessions: sessionmaker[Session]) -> MailDecision:
-        desk = Desk(sessions, self.pack, self.key, self.mail_from, clock=self.clock)
-        try:
-            mail = parse_mail(raw)
-        except Unparseable as exc:
-            desk.quarantine(self._raw_incoming(raw), str(exc))
-            return MailDecision("quarantined", f"cannot parse: {exc}")
+    def _decide(self, read: ReadMail, sessions: sessionmaker[Session]) -> MailDecision:
+        desk = self._desk(sessions)
+        mail = read.mail
+        if mail is None:
+            desk.quarantine(self._raw_incoming(read.raw), read.problem)
+            return MailDecision("quarantined", f"cannot parse: {read.problem}")
 
         with sessions() as session:
             tickets = TicketService(session, self.pack, self.clock)
             if mail.message_id and tickets.message_seen(mail.message_id):
                 return MailDecision("ignored", "already processed (same Message-ID)")
-            reason = no_reply_reason(mail, self.own_addresses)
-            if reason:
-                return MailDecision("ignored", f"not answered automatically: {reason}")
+            if read.no_reply or read.classification is None:
+                return MailDecision("ignored", f"not answered automatically: {read.no_reply}")
             ticket = self._thread(tickets, mail)
             reference = ticket.reference if ticket else None
             status = TicketStatus(ticket.status) if ticket else None
             flood = tickets.replies_sent_to(self._customer(mail), self.clock() - timedelta(days=1)) \
                 >= REPLY_LIMIT_PER_DAY
 
-        parts = split_mail_text(mail.text)
-        new_text = parts.new_text or mail.text
-        language = detect_language(f"{mail.subject}\n{new_text}")
+        new_text, language, result = read.new_text, read.language, read.classification
         incoming = self._incoming(mail, language)
         thread = MailThread(mail.message_id, " ".join(mail.references) or None)
         if reference is not None:
-            return self._followup(desk, mail, reference, status, new_text, language, incoming, thread, flood)
+            return self._followup(desk, reference, status, new_text, result, language, incoming, thread, flood)
 
         if not new_text.strip():
             return MailDecision("ignored", "no text to act on", language=language.value)
-        result = self.classifier(mail.text, mail.subject)
         kind, topic = kind_for_intent(result.intent), topic_for_intent(result.intent)
         if result.uncertain:
             # A person reads what the model cannot place; a wrong automatic ticket or answer helps no one.
@@ -154,8 +187,9 @@ class MailPipeline:
                                     confidence=result.confidence, thread=thread)
         return self._decision("opened", f"{kind.value} request", result, outcome, language)  # type: ignore[union-attr]
 
-    def _followup(self, desk: Desk, mail: ParsedMail, reference: str, status: TicketStatus | None, new_text: str,
-                  language: Language, incoming: IncomingMessage, thread: MailThread, flood: bool) -> MailDecision:
+    def _followup(self, desk: Desk, reference: str, status: TicketStatus | None, new_text: str,
+                  result: Classification, language: Language, incoming: IncomingMessage, thread: MailThread,
+                  flood: bool) -> MailDecision:
         if status is TicketStatus.AWAITING_VERIFICATION and find_code(new_text):
             outcome = desk.check_code(reference, new_text, channel=Channel.EMAIL, language=language, actor=ACTOR,
                                       incoming=incoming, thread=thread)
@@ -163,7 +197,6 @@ class MailPipeline:
                                 missing_details=[d.value for d in outcome.missing], language=language.value,
                                 queued=outcome.queued_mail)
         if status in {TicketStatus.AWAITING_DETAILS, TicketStatus.AWAITING_VERIFICATION} and not flood:
-            result = self.classifier(mail.text, mail.subject)
             outcome = desk.add_details(reference, result.entities, channel=Channel.EMAIL, language=language,
                                        actor=ACTOR, incoming=incoming, thread=thread)
             return MailDecision("followup", "details from the customer's reply", result.intent, reference,
@@ -174,6 +207,9 @@ class MailPipeline:
                             language=language.value)
 
     # -- small helpers -------------------------------------------------------------------------------------
+
+    def _desk(self, sessions: sessionmaker[Session]) -> Desk:
+        return Desk(sessions, self.pack, self.key, self.mail_from, self.renderer, clock=self.clock)
 
     def _thread(self, tickets: TicketService, mail: ParsedMail) -> Ticket | None:
         reference = find_reference(mail.subject or "")

@@ -19,6 +19,10 @@ _DIVISION = re.compile(
 _DECORATION = re.compile(r"^[\s\-=_*~━─－＝]+$")
 _CLOSING = re.compile(
     r"^(best regards|kind regards|regards|sincerely|thanks|thank you|cheers|よろしくお願い|以上)", re.I)
+# "Member No. M-880412", "Membership number: 10023456", "会員番号：12345": a label, then one token.
+_MEMBER_NUMBER = re.compile(
+    r"(?:\bmember(?:ship)?\s*(?:no\.?|number|#|id)|\bcustomer\s*(?:no\.?|number|id)|会員番号|会員no\.?|"
+    r"お客様番号)\s*[:：.#]?\s*([a-z0-9][a-z0-9\-]{2,31})\b", re.I)
 _LABEL = re.compile(r"^(?:name|氏名|名前|tel|phone|mobile|携帯|電話|fax|e-?mail|mail|メール)\s*[:：]?\s*", re.I)
 
 
@@ -40,11 +44,14 @@ def _as_written(raw: str, normal: str, value: str) -> str:
 
 
 def signature_details(signature: str) -> dict[str, str]:
-    """name, company, division, email and phone found in a signature block (each at most once)."""
+    """name, company, division, member number, email and phone found in a signature block (each at most once)."""
     found: dict[str, str] = {}
     for line, raw in _lines(signature):
         if "email" not in found and (email := find_email(line)):
             found["email"] = _as_written(raw, line, email)
+            continue
+        if "member_number" not in found and (member := _MEMBER_NUMBER.search(line)):
+            found["member_number"] = _as_written(raw, line, member.group(1))
             continue
         if "phone" not in found and re.search(r"\d{2,}", line) and (phone := find_phone(line)):
             found["phone"] = _as_written(raw, line, phone)

@@ -86,6 +86,13 @@ def test_signature_details() -> None:
                         "phone": "０３－１２３４－５６７８", "email": "taro@example.jp"}
 
 
+def test_signature_member_numbers_need_their_label() -> None:
+    assert signature_details("Regards,\nMariko Inoue\nMember No. M-880412") == {
+        "name": "Mariko Inoue", "member_number": "M-880412"}
+    assert signature_details("--\n山田 太郎\n会員番号：ＡＢ１２３４５")["member_number"] == "ＡＢ１２３４５"
+    assert "member_number" not in signature_details("Regards,\nMariko Inoue\nTel: 03-1234-5678\nRoom 1204")
+
+
 def test_classify_marks_the_models_own_fallback_as_uncertain() -> None:
     class Nlu:
         def parse(self, text: str) -> dict:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from privacy_desk.db import make_engine, migrate, session_factory
-from privacy_desk.models import Message, Ticket
+from privacy_desk.models import MailboxState, Message, Ticket
 from privacy_desk.policy import RequestKind, load_pack
 from privacy_desk.verification import find_code
 from tests.mail.builders import encoded_word, mail
@@ -56,6 +56,15 @@ class MailDesk:
         try:
             with session_factory(engine)() as session:
                 return list(session.scalars(select(Message).order_by(Message.id)))
+        finally:
+            engine.dispose()
+
+    def committed_uid(self) -> int:
+        engine = make_engine(self.database_url)
+        try:
+            with session_factory(engine)() as session:
+                state = session.get(MailboxState, self.mailbox)
+                return state.last_uid if state is not None else 0
         finally:
             engine.dispose()
 
@@ -203,6 +212,21 @@ def test_unparseable_mail_is_quarantined_and_the_poller_goes_on(desk: MailDesk) 
     desk.send(request_mail(address, "Delete", "Please delete my personal data."))
     ticket_of(desk, address)
     assert any(m.delivery_state == "quarantined" for m in desk.messages())
+
+
+def test_committed_mail_is_flagged_as_processed(desk: MailDesk) -> None:
+    desk.send(request_mail(customer(), "Delete", "Please delete my personal data."))
+    desk.send(mail(b"I am away until Monday.", sender=customer(), subject="Out of office",
+                   message_id=make_msgid(domain="example.jp"), extra={"Auto-Submitted": "auto-replied"}))
+    client = desk.imap.client()
+    try:
+        total = int(client.select(desk.mailbox)[1][0])
+    finally:
+        client.logout()
+    desk.wait(lambda: desk.committed_uid() >= total, what="every message committed")
+    # Flags follow the commits (one STORE per fetched batch): every committed message, machine mail included.
+    desk.wait(lambda: desk.imap.flagged("$PrivacyDesk", desk.mailbox) == list(range(1, total + 1)),
+              what="every committed message flagged")
 
 
 @pytest.mark.parametrize(("codec", "charset"), [("iso2022_jp", "ISO-2022-JP"), ("cp932", "Shift_JIS"),
