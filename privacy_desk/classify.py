@@ -114,8 +114,10 @@ def collect_entities(parsed: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, 
                     and is_addressee_line(_line_of(text, start))):
                 continue
             value = text[start:end] if isinstance(start, int) and isinstance(end, int) else entity.get("value")
-            if isinstance(value, str) and value.strip() and plausible(name, value.strip()):
-                found[name] = value.strip()
+            # A value running over a line break joins two signature lines ("Taro Yamada\nExample Corp."): no value.
+            value = value.strip() if isinstance(value, str) else ""
+            if value and "\n" not in value and plausible(name, value):
+                found[name] = value
     return found
 
 

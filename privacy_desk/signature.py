@@ -17,7 +17,10 @@ _LEGAL_FORM = (r"株式会社|有限会社|合同会社|合資会社|合名会�
                r"特定非営利活動法人|NPO法人|医療法人|学校法人|社会福祉法人|税理士法人|弁護士法人|監査法人|\(株\)|\(有\)")
 _COMPANY = re.compile(
     rf"({_LEGAL_FORM}|(?:法律|会計|特許|税理士|司法書士|行政書士|設計)事務所$|"
-    r"\b(?:Co\.,? ?Ltd\.?|Ltd\.?|Inc\.?|Corp\.?|Corporation|K\.K\.|GmbH|LLC|LLP|PLC|S\.A\.|Limited|Company)(?=\W|$))",
+    r"\b(?:Co\.,? ?Ltd\.?|Ltd\.?|Inc\.?|Corp\.?|Corporation|K\.K\.|GmbH|LLC|LLP|PLC|S\.A\.|Limited|Company)(?=\W|$)|"
+    # Legal forms elsewhere, case-sensitive and last on the line: "Lind Forestry AB", "Moreau Conseil SAS".
+    r"(?-i:\b(?:AG|KG|AB|A/S|ApS|AS|OU|OÜ|Oy|SAS|SARL|SA|SRL|S\.r\.l\.|S\.p\.A\.|SpA|BV|B\.V\.|NV|N\.V\.|JSC|Pty|"
+    r"Pte|Sdn Bhd|GmbH & Co\. KG)\.?$))",
     re.I)
 _LEGAL_FORM_ONLY = re.compile(rf"^(?:{_LEGAL_FORM}|Co\.?|Ltd\.?|Inc\.?|Corp\.?|K\.K\.?|LLC|Company|Limited)$", re.I)
 # Japanese department names: a suffix (総務部, 情報システム課, 法務グループ, 事務局) or a bare common stem (総務, 経理).
@@ -28,6 +31,13 @@ _JA_DIVISION = re.compile(
 _DIVISION = re.compile(
     r"(?:\b(?:Department|Dept\.?|Division|Section|Team|Group|Office|Unit|Desk)\b|"
     r"(?:部|課|室|局|グループ|チーム|センター)$)", re.I)
+# An English signature line made only of function words ("Finance", "IT Services", "General Affairs") is a division.
+_EN_DIVISION = re.compile(
+    r"^(?:(?:IT|HR|R&D|Sales|Marketing|Finance|Financial|Legal|Procurement|Purchasing|Accounting|Accounts|Compliance|"
+    r"Operations|Administration|Administrative|General|Affairs|Human|Resources|Customer|Information|Security|Data|"
+    r"Protection|Privacy|Quality|Assurance|Business|Development|Engineering|Logistics|Corporate|Planning|Facilities|"
+    r"Research|Governance|Services|Support|Technical|Technology|Systems|Risk|Audit|Payable|Receivable|Product|"
+    r"Management|Public|Relations|Communications|Infrastructure)(?:\s+|$)){1,4}$")
 _DECORATION = re.compile(r"^[\s\-=_*~━─－＝]+$")
 _CLOSING = re.compile(
     r"^(best regards|kind regards|warm regards|regards|sincerely|yours (?:sincerely|faithfully|truly)|"
@@ -149,7 +159,7 @@ def signature_details(signature: str) -> dict[str, str]:
                 line = parts[0]
             found["company"] = _as_written(raw, line, line.rstrip(","))
             continue
-        if "division" not in found and _DIVISION.search(line) and len(line) <= 60:
+        if "division" not in found and (_DIVISION.search(line) or _EN_DIVISION.match(line)) and len(line) <= 60:
             found["division"] = _as_written(raw, line, _LABEL.sub("", line))
             continue
         name = _LABEL.sub("", line)

@@ -150,3 +150,16 @@ def test_collect_entities_skips_the_addressee_and_fragments() -> None:
     assert collect_entities([(text, parsed)]) == {}
     fragment = {"entities": [{"entity": "company", "start": 0, "end": 4, "value": "株式会社"}]}
     assert collect_entities([("株式会社ハルカ", fragment)]) == {}
+
+
+def test_signature_details_international_legal_forms_and_plain_divisions() -> None:
+    assert signature_details("Regards,\nAnna Berg\nIT Services\nLind Skog AB") == {
+        "name": "Anna Berg", "division": "IT Services", "company": "Lind Skog AB"}
+    assert signature_details("Regards,\nPierre Martin\nFinance\nMartin Conseil SAS") == {
+        "name": "Pierre Martin", "division": "Finance", "company": "Martin Conseil SAS"}
+
+
+def test_collect_entities_drops_values_over_a_line_break() -> None:
+    text = "Best regards,\nTaro Yamada\nExample Corp."
+    parsed = {"entities": [{"entity": "company", "start": text.index("Taro"), "end": len(text), "value": "x"}]}
+    assert collect_entities([(text, parsed)]) == {}
