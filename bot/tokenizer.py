@@ -21,14 +21,18 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
 _DIGIT = "0-9\uff10-\uff19"
-_JAPANESE = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u3005\u3006"
+_JAPANESE = "\u3012\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u3005\u3006"
 _PIECES = re.compile(
     rf"(?P<email>[A-Za-z0-9._%+\-\uff21-\uff3a\uff41-\uff5a\uff10-\uff19]+[@\uff20][A-Za-z0-9.\-]+\.[A-Za-z]{{2,}})"
     rf"|(?P<url>(?:https?://|www\.)[!-~]+)"
     rf"|(?P<phone>(?:[+\uff0b][{_DIGIT}]{{1,3}}[\s\-\uff0d‐]?)?[(（]?[{_DIGIT}]{{1,5}}[)）]?"
     rf"(?:[\-\uff0d‐−ー.\s][{_DIGIT}]{{2,5}}){{1,3}}(?![{_DIGIT}]))"
+    # "Ltd." "Inc." "K.K." keep their full stop, so a company annotated as written lines up with the tokens.
+    rf"|(?P<abbr>(?<![A-Za-z0-9.])(?:(?:[A-Za-z]\.){{2,}}|(?i:co|ltd|inc|corp|dept|mr|mrs|ms|dr|jr)\.)"
+    rf"(?![A-Za-z0-9]))"
     rf"|(?P<word>[A-Za-z0-9\uff21-\uff3a\uff41-\uff5a\uff10-\uff19]"
     rf"(?:[A-Za-z0-9_'\-\uff21-\uff3a\uff41-\uff5a\uff10-\uff19]|\.(?=[A-Za-z0-9]))*)"
+    rf"|(?P<corp>[(\uff08][株有][)\uff09]|[\u3231\u3232])"  # (株) (有) ㈱ ㈲: part of a company name
     rf"|(?P<japanese>[{_JAPANESE}]+)"
 )
 # A half-width katakana and its following voiced mark normalise to one character together.

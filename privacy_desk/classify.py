@@ -15,8 +15,15 @@ from privacy_desk.errors import PrivacyDeskError
 from privacy_desk.languages import Language, detect_language
 from privacy_desk.mailtext import split_mail_text
 from privacy_desk.policy import Detail
-from privacy_desk.signature import signature_details
+from privacy_desk.signature import (
+    find_address,
+    is_addressee_line,
+    is_legal_form_only,
+    signature_details,
+    trailing_signature,
+)
 
+_SENDER_DETAILS = frozenset(["name", "company", "division"])
 BUSINESS_INTENTS = frozenset([*REQUEST_INTENTS, *QUESTION_INTENTS, "out_of_scope"])
 CHAT_MECHANICS = frozenset(["greet", "goodbye", "affirm", "deny", "inform", "cancel", "thank"])
 ENTITY_NAMES = frozenset(d.value for d in Detail)
@@ -77,11 +84,25 @@ def plausible(name: str, value: str) -> bool:
         return find_email(value) == unicodedata.normalize("NFKC", value)
     if name == "phone":
         return sum(ch.isdigit() for ch in unicodedata.normalize("NFKC", value)) >= 6
+    if name == "company":
+        return not is_legal_form_only(value)
+    if name == "member_number":
+        return len(value) >= 4 and any(ch.isdigit() for ch in unicodedata.normalize("NFKC", value))
+    if name == "address":
+        return len(value) >= 6 and any(ch.isdigit() for ch in unicodedata.normalize("NFKC", value))
     return True
 
 
+def _line_of(text: str, start: int) -> str:
+    return text[text.rfind("\n", 0, start) + 1:].split("\n", 1)[0]
+
+
 def collect_entities(parsed: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, str]:
-    """First plausible value per entity type, exactly as written in the text it was found in."""
+    """First plausible value per entity type, exactly as written in the text it was found in.
+
+    A name, company or division on a line that addresses the recipient ('株式会社サンプル ご担当者様') is ours, not
+    the customer's, and is skipped.
+    """
     found: dict[str, str] = {}
     for text, result in parsed:
         for entity in sorted(result.get("entities") or [], key=lambda e: e.get("start", 0)):
@@ -89,9 +110,14 @@ def collect_entities(parsed: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, 
             if name not in ENTITY_NAMES or name in found:
                 continue
             start, end = entity.get("start"), entity.get("end")
+            if (name in _SENDER_DETAILS and isinstance(start, int)
+                    and is_addressee_line(_line_of(text, start))):
+                continue
             value = text[start:end] if isinstance(start, int) and isinstance(end, int) else entity.get("value")
-            if isinstance(value, str) and value.strip() and plausible(name, value.strip()):
-                found[name] = value.strip()
+            # A value running over a line break joins two signature lines ("Taro Yamada\nExample Corp."): no value.
+            value = value.strip() if isinstance(value, str) else ""
+            if value and "\n" not in value and plausible(name, value):
+                found[name] = value
     return found
 
 
@@ -106,11 +132,20 @@ def classify(nlu: NluClient, text: str, subject: str | None = None, channel: str
         intent_input = model_text(body, subject)
         result = nlu.parse(intent_input)
         entities = collect_entities([(intent_input, result)])
-        # Signature lines have shapes the model rarely sees: rules read them, and the model is not asked. On the
-        # held-out mails a second model call on the signature added mostly wrong values (an "address" of "Reid"
-        # or "OU") and doubled the NLU time per mail; its one right find, a member number, is a rule now.
-        for name, value in signature_details(parts.signature).items():
-            entities.setdefault(name, value)
+        # Signature lines have shapes the model rarely sees: rules read them, and the model is not asked (a second
+        # call on the signature added mostly wrong values and doubled the NLU time per mail). Without a "--"
+        # separator, the short lines after the closing phrase are taken as the signature.
+        signature = parts.signature or trailing_signature(body)
+        if signature:
+            rules = signature_details(signature)
+            for name, value in rules.items():
+                # Who the sender is comes from the signature first (the body may name someone else's company).
+                if name in _SENDER_DETAILS:
+                    entities[name] = value
+                else:
+                    entities.setdefault(name, value)
+        if "address" not in entities and (address := find_address(body)):
+            entities["address"] = address
         intent, confidence = pick_intent(result, BUSINESS_INTENTS)
         language = detect_language(model_text(body, subject))
         return Classification(intent, confidence, language, entities, uncertain=_top(result) != intent)

@@ -6,7 +6,7 @@ from privacy_desk.classify import BUSINESS_INTENTS, classify, collect_entities, 
 from privacy_desk.contact import clean_name, find_email, find_phone, name_from_answer
 from privacy_desk.languages import Language, detect_language
 from privacy_desk.mailtext import split_mail_text
-from privacy_desk.signature import signature_details
+from privacy_desk.signature import find_address, is_addressee_line, signature_details, trailing_signature
 from privacy_desk.verification import find_code
 
 
@@ -121,3 +121,60 @@ def test_the_whole_typed_name_wins_over_a_partial_entity() -> None:
     assert name_from_answer(None, "山田 太郎です") == "山田 太郎"
     # A typed answer that is not a name keeps what the model found.
     assert name_from_answer("Hanako", "Hanako, hanako@example.jp") == "Hanako"
+
+
+def test_signature_details_one_line_and_grouped_japanese_signatures() -> None:
+    assert signature_details("株式会社アオイ機械 設計部 上野") == {
+        "company": "株式会社アオイ機械", "division": "設計部", "name": "上野"}
+    assert signature_details("株式会社ミナト商会\n総務部 法務グループ\n川口 直人\nTel: 045-555-0101") == {
+        "company": "株式会社ミナト商会", "division": "総務部 法務グループ", "name": "川口 直人",
+        "phone": "045-555-0101"}
+    assert signature_details("--\n（株）サンプル\n購買部 大森 剛") == {
+        "company": "（株）サンプル", "division": "購買部", "name": "大森 剛"}
+    # The recipient's name in a salutation is not the sender's.
+    assert signature_details("クオリティソフト株式会社 ご担当者様\n山本 花") == {"name": "山本 花"}
+
+
+def test_trailing_signature_after_the_closing_phrase() -> None:
+    body = ("お世話になっております。\nメルマガの配信を停止してください。\n\n"
+            "よろしくお願いいたします。\n株式会社アオイ機械 設計部 上野")
+    assert trailing_signature(body) == "株式会社アオイ機械 設計部 上野"
+    assert trailing_signature("Please delete my data.\n\nBest regards,\nJohn Miller\nNorthwind Traders Inc.") == (
+        "John Miller\nNorthwind Traders Inc.")
+    assert trailing_signature("Please delete my data. Thanks") == ""
+    long_tail = "よろしくお願いします。\n" + "\n".join(f"追伸{n}: " + "長い文章です。" * 12 for n in range(2))
+    assert trailing_signature(long_tail) == ""
+
+
+def test_find_address_and_addressee_lines() -> None:
+    address = "〒530-0001 大阪府大阪市北区梅田1-2-3"
+    assert find_address(f"送付先：{address} までお願いします") == address
+    assert find_address("住所は東京都港区芝公園4-2-8です") == "東京都港区芝公園4-2-8"
+    assert find_address("東京に住んでいます") is None
+    assert is_addressee_line("株式会社イトーソフトデザイン 個人情報ご担当者 御中")
+    assert is_addressee_line("Dear Privacy Team,")
+    assert not is_addressee_line("株式会社ミナト 総務部")
+
+
+def test_collect_entities_skips_the_addressee_and_fragments() -> None:
+    text = "クオリティソフト株式会社 ご担当者様\n削除してください。会員番号は1です"
+    parsed = {"entities": [
+        {"entity": "company", "start": 0, "end": 12, "value": "クオリティソフト株式会社"},
+        {"entity": "member_number", "start": text.index("1"), "end": text.index("1") + 1, "value": "1"},
+    ]}
+    assert collect_entities([(text, parsed)]) == {}
+    fragment = {"entities": [{"entity": "company", "start": 0, "end": 4, "value": "株式会社"}]}
+    assert collect_entities([("株式会社ハルカ", fragment)]) == {}
+
+
+def test_signature_details_international_legal_forms_and_plain_divisions() -> None:
+    assert signature_details("Regards,\nAnna Berg\nIT Services\nLind Skog AB") == {
+        "name": "Anna Berg", "division": "IT Services", "company": "Lind Skog AB"}
+    assert signature_details("Regards,\nPierre Martin\nFinance\nMartin Conseil SAS") == {
+        "name": "Pierre Martin", "division": "Finance", "company": "Martin Conseil SAS"}
+
+
+def test_collect_entities_drops_values_over_a_line_break() -> None:
+    text = "Best regards,\nTaro Yamada\nExample Corp."
+    parsed = {"entities": [{"entity": "company", "start": text.index("Taro"), "end": len(text), "value": "x"}]}
+    assert collect_entities([(text, parsed)]) == {}

@@ -1,0 +1,138 @@
+"""A word and character n-gram intent classifier that votes with DIET (runs inside .venv-rasa, loaded by config.yml).
+
+DIET learns fine distinctions but, trained on a few thousand examples, is sometimes confidently wrong on phrasing
+it never saw; TF-IDF n-grams with logistic regression generalise more evenly but miss context. Their errors
+differ, so averaging the two probability distributions beats either alone. This component sits after
+DIETClassifier (which must rank every intent: `ranking_length: 0`), trains its own model from the same examples
+(words are the tokenizer's tokens, so Japanese is split by MeCab) and replaces the intent and its ranking by the
+weighted average (both votes are kept in the parse result as `intent_votes`). DIET still extracts the entities.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import unicodedata
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+log = logging.getLogger(__name__)
+
+_FILE = "lexical_classifier.pkl"
+
+
+def _words(message: Message) -> str:
+    tokens = message.get(TOKENS_NAMES[TEXT]) or []
+    return " ".join(t.text.lower() for t in tokens if t.text and not t.text.startswith("__"))
+
+
+def _chars(message: Message) -> str:
+    return unicodedata.normalize("NFKC", message.get(TEXT) or "").lower()
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LexicalIntentClassifier(GraphComponent, IntentClassifier):
+    """TF-IDF (token 1-2-grams + char 2-4-grams) and logistic regression, averaged with DIET's ranking."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        # diet_weight: DIET's share of the vote (0: this model alone, 1: DIET alone).
+        return {"diet_weight": 0.5, "C": 10.0, "max_iter": 2000, "ranking_length": 10}
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        return ["sklearn"]
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Any = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> LexicalIntentClassifier:
+        return cls(config, model_storage, resource)
+
+    def _pipeline(self) -> Any:
+        from sklearn.compose import ColumnTransformer
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+
+        features = ColumnTransformer([
+            ("words", TfidfVectorizer(analyzer="word", tokenizer=str.split, token_pattern=None, lowercase=False,
+                                      ngram_range=(1, 2), sublinear_tf=True), 0),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True), 1),
+        ])
+        classifier = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])
+        return Pipeline([("features", features), ("classifier", classifier)])
+
+    @staticmethod
+    def _rows(messages: list[Message]) -> Any:
+        import numpy as np
+
+        return np.array([[_words(m), _chars(m)] for m in messages], dtype=object).reshape(-1, 2)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if len({e.get(INTENT) for e in examples}) < 2:
+            log.debug("LexicalIntentClassifier: fewer than two intents, nothing to train")
+            return self._resource
+        self.model = self._pipeline().fit(self._rows(examples), [e.get(INTENT) for e in examples])
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / _FILE).write_bytes(pickle.dumps(self.model))
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> LexicalIntentClassifier:
+        try:
+            with model_storage.read_from(resource) as directory:
+                # Our own file inside our own model archive, written by train() above.
+                model = pickle.loads((directory / _FILE).read_bytes())
+        except (ValueError, FileNotFoundError):
+            return cls.create(config, model_storage, resource, execution_context)
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self.model is None or not messages:
+            return messages
+        probabilities = self.model.predict_proba(self._rows(messages))
+        classes = list(self.model.classes_)
+        weight = float(self.config["diet_weight"])
+        for message, row in zip(messages, probabilities, strict=True):
+            if not message.get(TEXT):
+                continue
+            scores = {name: (1 - weight) * float(p) for name, p in zip(classes, row, strict=True)}
+            diet = message.get(INTENT_RANKING_KEY) or []
+            if diet:
+                for ranked in diet:
+                    name = ranked.get("name")
+                    scores[name] = scores.get(name, 0.0) + weight * float(ranked.get("confidence") or 0.0)
+            else:  # DIET did not rank this message: this model decides alone
+                scores = {name: float(p) for name, p in zip(classes, row, strict=True)}
+            # Both votes go out with the parse result, so a surprising intent can be explained afterwards.
+            message.set("intent_votes", {
+                "diet": {r["name"]: round(float(r.get("confidence") or 0.0), 4) for r in diet if r.get("name")},
+                "lexical": {name: round(float(p), 4) for name, p in zip(classes, row, strict=True)},
+            }, add_to_output=True)
+            ranking = [{"name": name, "confidence": score}
+                       for name, score in sorted(scores.items(), key=lambda item: -item[1])]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            length = int(self.config["ranking_length"])
+            message.set(INTENT_RANKING_KEY, ranking[:length] if length > 0 else ranking, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
