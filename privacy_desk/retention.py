@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from privacy_desk.models import Event, Message, Ticket, Verification
+from privacy_desk.models import Message, Ticket, Verification
 from privacy_desk.policy import Detail, PolicyPack
 from privacy_desk.status import FINISHED_STATUSES
-from privacy_desk.tickets import Clock, utcnow
+from privacy_desk.tickets import Clock, add_event, utcnow
 
 REMOVED = "[removed under the retention policy]"
 ACTOR = "retention"
@@ -59,9 +59,9 @@ def run_retention(session: Session, pack: PolicyPack, *, dry_run: bool = False,
             _anonymise_ticket(session, ticket, now)
         for message in loose:
             anonymise_message(message)
-        session.add(Event(ticket_id=None, actor=ACTOR, action="retention_run", created_at=now, details={
+        add_event(session, None, ACTOR, "retention_run", {
             "policy": pack.id, "retention_days": pack.retention_days, "cutoff": cutoff.isoformat(),
-            "tickets": [t.reference for t in due], "loose_messages": len(loose)}))
+            "tickets": [t.reference for t in due], "loose_messages": len(loose)}, now)
         session.flush()
     return RetentionReport(cutoff, [t.reference for t in due], len(loose), dry_run)
 
@@ -76,6 +76,5 @@ def _anonymise_ticket(session: Session, ticket: Ticket, now: datetime) -> None:
             event.details = {**event.details, "text": REMOVED}
     session.execute(delete(Verification).where(Verification.ticket_id == ticket.id))
     ticket.anonymised_at = now
-    session.add(Event(ticket=ticket, actor=ACTOR, action="anonymised", created_at=now,
-                      details={"retention_days_after_closing": (now - ticket.closed_at).days
-                               if ticket.closed_at else None}))
+    add_event(session, ticket, ACTOR, "anonymised", {
+        "days_after_closing": (now - ticket.closed_at).days if ticket.closed_at else None}, now)

@@ -20,8 +20,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from privacy_desk.errors import PrivacyDeskError
-from privacy_desk.models import Event, StaffSession, StaffUser
-from privacy_desk.tickets import Clock, utcnow
+from privacy_desk.models import StaffSession, StaffUser
+from privacy_desk.tickets import Clock, add_event, utcnow
 
 MAX_FAILED_SIGN_INS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -188,8 +188,7 @@ class StaffAccounts:
         return user
 
     def _audit(self, actor: str, action: str, details: dict) -> None:
-        self.session.add(Event(ticket_id=None, actor=actor[:120], action=action, details=details,
-                               created_at=self.clock()))
+        add_event(self.session, None, actor, action, details, self.clock())
 
 
 def _verify(hashed: str, password: str) -> bool:

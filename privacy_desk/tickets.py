@@ -82,6 +82,15 @@ class TicketFilter:
     active_only: bool = False  # only tickets someone still has to act on
 
 
+def add_event(session: Session, ticket: Ticket | None, actor: str, action: str, details: Mapping[str, Any],
+              at: datetime) -> Event:
+    """One audit event (tickets, staff accounts, exports, retention all write through here)."""
+    # Audit details name fields and ids, never the personal values themselves.
+    event = Event(ticket=ticket, actor=actor[:120], action=action, details=dict(details), created_at=at)
+    session.add(event)
+    return event
+
+
 class TicketService:
     def __init__(self, session: Session, pack: PolicyPack, clock: Clock = utcnow) -> None:
         self.session = session
@@ -214,9 +223,7 @@ class TicketService:
         return message
 
     def record_event(self, ticket: Ticket | None, actor: str, action: str, details: Mapping[str, Any]) -> Event:
-        # Audit details name fields and ids, never the personal values themselves.
-        event = Event(ticket=ticket, actor=actor, action=action, details=dict(details), created_at=self.clock())
-        self.session.add(event)
+        event = add_event(self.session, ticket, actor, action, details, self.clock())
         if ticket is not None:
             ticket.updated_at = event.created_at
         self.session.flush()

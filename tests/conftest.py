@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from privacy_desk import db
 from privacy_desk.policy import PolicyPack, load_pack
+from tests.support.clock import Clock
 from tests.support.imap import ImapServer, imap_server
 from tests.support.postgres import PostgresServer, postgres_server
 from tests.support.smtp import SmtpServer, smtp_server
@@ -21,6 +22,11 @@ _db_numbers = itertools.count(1)
 @pytest.fixture(params=PACK_IDS)
 def pack(request: pytest.FixtureRequest) -> PolicyPack:
     return load_pack(request.param)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
 
 
 @pytest.fixture(scope="session")

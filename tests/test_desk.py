@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,24 +17,12 @@ from privacy_desk.settings import Settings
 from privacy_desk.status import TicketStatus
 from privacy_desk.tickets import Channel, TicketService
 from privacy_desk.verification import MAX_ATTEMPTS, CodeCheck, find_code
+from tests.support.clock import Clock
 from tests.support.smtp import SmtpServer
 
 PACK = load_pack("itosoft")
 KEY = b"k" * 32
 MAIL_FROM = "privacy@itosoft.example.com"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,31 +13,13 @@ from starlette.testclient import TestClient
 from privacy_desk.db import transaction
 from privacy_desk.desk import Desk
 from privacy_desk.languages import Language
-from privacy_desk.policy import PolicyPack, RequestKind, load_pack
+from privacy_desk.policy import RequestKind, load_pack
 from privacy_desk.staff import Role, StaffAccounts
 from staff_web.app import create_app
 
 PACK = load_pack("itosoft")
 MAIL_FROM = "privacy@itosoft.example.com"
 PASSWORD = "a long enough passphrase"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def staff_pack() -> PolicyPack:
-    return PACK
 
 
 def add_staff(sessions: sessionmaker[Session], username: str, role: Role = Role.STAFF) -> None:

@@ -21,7 +21,8 @@ from privacy_desk.staff import (
     password_problem,
     token_hash,
 )
-from tests.staff.conftest import PASSWORD, Clock
+from tests.staff.conftest import PASSWORD
+from tests.support.clock import Clock
 
 
 def test_password_is_stored_as_argon2id(sessions: sessionmaker[Session], clock: Clock) -> None:

@@ -50,6 +50,12 @@ def page() -> Iterator[Page]:
             browser.close()
 
 
+def sign_in(page: Page) -> None:
+    page.fill("input[name=username]", "reviewer")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+
 def chat_deletion(chat: ChatStack, email: str) -> str:
     sender = f"staff-browser-{time.monotonic_ns()}"
     for text in ("Please delete my personal data", "Hanako Staffview", email):
@@ -77,9 +83,7 @@ def test_staff_confirm_and_resolve_a_chat_ticket(chat: ChatStack, chat_mail: Smt
 
     page.goto(f"{staff_app}/tickets/{reference}")
     expect(page.locator("h1")).to_have_text("Staff sign-in")  # sent to sign in first
-    page.fill("input[name=username]", "reviewer")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page)
     expect(page.locator("#ticket-status")).to_have_text("awaiting verification")
     expect(page.locator("#identity")).to_contain_text("not confirmed")
     expect(page.locator(".thread")).to_contain_text("Please delete my personal data")
@@ -123,9 +127,7 @@ def test_staff_read_a_japanese_chat_ticket(chat: ChatStack, staff_app: str, page
     match = re.search(r"PRQ-\d{4}-\d{6}", " ".join(chat.say(sender, "はい")))
     assert match
     page.goto(f"{staff_app}/tickets/{match.group(0)}")
-    page.fill("input[name=username]", "reviewer")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page)
     expect(page.locator("#ticket-language")).to_have_text("Japanese (ja)")
     expect(page.locator(".thread")).to_contain_text("メルマガの配信を停止してください")
     expect(page.locator(".details")).to_contain_text("山田 花子")

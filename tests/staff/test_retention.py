@@ -21,7 +21,8 @@ from privacy_desk.retention import REMOVED, run_retention
 from privacy_desk.review import DraftReply, Review
 from privacy_desk.settings import PROJECT_ROOT
 from privacy_desk.tickets import Channel, IncomingMessage
-from tests.staff.conftest import MAIL_FROM, PACK, Clock
+from tests.staff.conftest import MAIL_FROM, PACK
+from tests.support.clock import Clock
 
 PERSONAL = ("Hanako Suzuki", "hanako@example.jp", "03-1234-5678")
 

@@ -14,7 +14,8 @@ from privacy_desk.replies import Purpose
 from privacy_desk.review import DraftReply, Review, ReviewRefused, reply_subject
 from privacy_desk.staff import Role
 from privacy_desk.status import TicketStatus
-from tests.staff.conftest import MAIL_FROM, PACK, Clock, add_staff, open_request
+from tests.staff.conftest import MAIL_FROM, PACK, add_staff, open_request
+from tests.support.clock import Clock
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ from privacy_desk.settings import PROJECT_ROOT
 from privacy_desk.staff import MAX_FAILED_SIGN_INS
 from privacy_desk.status import TicketStatus
 from privacy_desk.tickets import Channel, IncomingMessage
-from tests.staff.conftest import MAIL_FROM, PACK, PASSWORD, Clock, form_token, open_request
+from tests.staff.conftest import MAIL_FROM, PACK, PASSWORD, form_token, open_request
+from tests.support.clock import Clock
 
 SignedIn = Callable[..., TestClient]
 PUBLIC = {"/login", "/health"}
@@ -311,7 +312,10 @@ def test_export_is_the_filtered_queue_and_is_audited(signed_in: SignedIn, sessio
     assert {r["overdue"] for r in rows} == {"yes"}
     assert {r["email"] for r in rows} == {f"c{i}@example.jp" for i in range(12)}
     [export] = events(sessions, "exported")
-    assert export.actor == "alice" and export.details["tickets"] == 12
+    assert export.actor == "alice" and export.details["tickets"] == 12 and export.details["filter"] == "overdue=1"
+    signed_in("alice").get("/tickets.csv?q=c3@example.jp")
+    searched = events(sessions, "exported")[-1]
+    assert searched.details["searched"] is True and "c3@example.jp" not in str(searched.details)
 
 
 def test_spreadsheet_formulas_in_customer_text_are_defused(signed_in: SignedIn,
