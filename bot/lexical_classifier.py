@@ -4,8 +4,9 @@ DIET learns fine distinctions but, trained on a few thousand examples, is someti
 it never saw; TF-IDF n-grams with logistic regression generalise more evenly but miss context. Their errors
 differ, so averaging the two probability distributions beats either alone. This component sits after
 DIETClassifier (which must rank every intent: `ranking_length: 0`), trains its own model from the same examples
-(words are the tokenizer's tokens, so Japanese is split by MeCab) and replaces the intent and its ranking by the
-weighted average (both votes are kept in the parse result as `intent_votes`). DIET still extracts the entities.
+(words are the tokenizer's tokens, so Japanese is split by MeCab; words inside a negation are marked, see
+bot/negation.py) and replaces the intent and its ranking by the weighted average (both votes are kept in the
+parse result as `intent_votes`). DIET still extracts the entities.
 """
 
 from __future__ import annotations
@@ -25,14 +26,19 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.negation import scoped_words
+from privacy_desk.languages import detect_language
+
 log = logging.getLogger(__name__)
 
 _FILE = "lexical_classifier.pkl"
 
 
-def _words(message: Message) -> str:
-    tokens = message.get(TOKENS_NAMES[TEXT]) or []
-    return " ".join(t.text.lower() for t in tokens if t.text and not t.text.startswith("__"))
+def _words(message: Message, mark_negation: bool = True) -> str:
+    tokens = [t for t in message.get(TOKENS_NAMES[TEXT]) or [] if t.text and not t.text.startswith("__")]
+    if not mark_negation:
+        return " ".join(t.text.lower() for t in tokens)
+    return " ".join(scoped_words(message.get(TEXT) or "", [(t.text, t.start, t.end) for t in tokens]))
 
 
 def _chars(message: Message) -> str:
@@ -41,12 +47,22 @@ def _chars(message: Message) -> str:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LexicalIntentClassifier(GraphComponent, IntentClassifier):
-    """TF-IDF (token 1-2-grams + char 2-4-grams) and logistic regression, averaged with DIET's ranking."""
+    """TF-IDF (token 1-2-grams with negation scope + char 2-4-grams) and logistic regression, averaged with DIET's
+    ranking."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        # diet_weight: DIET's share of the vote (0: this model alone, 1: DIET alone).
-        return {"diet_weight": 0.5, "C": 10.0, "max_iter": 2000, "ranking_length": 10}
+        # diet_weight: DIET's share of the vote (0: this model alone, 1: DIET alone), one number or one per
+        # language ({"en": 0.2, "ja": 0.5}; the message's language by script, privacy_desk/languages.py).
+        # mark_negation: words inside a negation become separate features (bot/negation.py).
+        return {"diet_weight": 0.5, "C": 10.0, "max_iter": 2000, "ranking_length": 10, "mark_negation": True}
+
+    def diet_weight(self, text: str) -> float:
+        weight = self.config["diet_weight"]
+        if isinstance(weight, dict):
+            language = detect_language(text).value
+            return float(weight.get(language, weight.get("default", 0.5)))
+        return float(weight)
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -78,11 +94,11 @@ class LexicalIntentClassifier(GraphComponent, IntentClassifier):
         classifier = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])
         return Pipeline([("features", features), ("classifier", classifier)])
 
-    @staticmethod
-    def _rows(messages: list[Message]) -> Any:
+    def _rows(self, messages: list[Message]) -> Any:
         import numpy as np
 
-        return np.array([[_words(m), _chars(m)] for m in messages], dtype=object).reshape(-1, 2)
+        mark = bool(self.config["mark_negation"])
+        return np.array([[_words(m, mark), _chars(m)] for m in messages], dtype=object).reshape(-1, 2)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
@@ -110,10 +126,10 @@ class LexicalIntentClassifier(GraphComponent, IntentClassifier):
             return messages
         probabilities = self.model.predict_proba(self._rows(messages))
         classes = list(self.model.classes_)
-        weight = float(self.config["diet_weight"])
         for message, row in zip(messages, probabilities, strict=True):
             if not message.get(TEXT):
                 continue
+            weight = self.diet_weight(message.get(TEXT))
             scores = {name: (1 - weight) * float(p) for name, p in zip(classes, row, strict=True)}
             diet = message.get(INTENT_RANKING_KEY) or []
             if diet:
