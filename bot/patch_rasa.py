@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 MARK = "# privacy-desk: bot/patch_rasa.py"
@@ -28,7 +29,7 @@ def module_file(package: str, *parts: str) -> Path:
     return Path(spec.submodule_search_locations[0], *parts)
 
 
-def patch_file(path: Path, patch, applied: str) -> None:
+def patch_file(path: Path, patch: Callable[[str], str], applied: str) -> None:
     source = path.read_text(encoding="utf-8")
     patched = patch(source)
     if patched != source:
