@@ -1,13 +1,16 @@
 """How the n-gram vote's settings were chosen: on held-out folds of intents/, never on the test set.
 
-    .venv-rasa/bin/python bench/vote_weights.py [--folds 0 1] [--work /tmp/vote-weights]
+    .venv-rasa/bin/python bench/vote_weights.py [--folds 0 1] [--work /tmp/vote-weights] [--vote-only]
 
 Runs in Rasa's virtualenv (it uses the model's own tokenizer and vote). intents/ is split into 5 stratified
 folds (seed 0). For each fold asked for, the Rasa model of config.yml is trained on the other four folds
 (`rasa train nlu`, about 11 minutes on 2 cores; the model and DIET's rankings are kept in --work, so a rerun
 only redoes the cheap part) and DIET's ranking of every held-out example is read from `/model/parse`. The
-n-gram vote is then trained on the same four folds twice: as before (C=10, plain words) and as config.yml
-sets it. For each DIET share of the vote the script prints macro-F1 over the business intents per language
+n-gram vote is then trained on the same four folds three times: as before (C=10, plain words, no concepts),
+as config.yml sets it without the concept features, and as config.yml sets it. With --vote-only all five folds
+are scored with the vote alone (no Rasa training). The concept files were written knowing intents/, so on these
+folds they can look better than they are: the development set (bench/nlu_eval.py --items dev) checks them.
+For each DIET share of the vote the script prints macro-F1 over the business intents per language
 and the share of messages the FallbackClassifier (threshold 0.35, ambiguity 0.05) would catch.
 """
 
@@ -121,7 +124,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--work", type=Path, default=Path("/tmp/vote-weights"))
+    parser.add_argument("--vote-only", action="store_true",
+                        help="all 5 folds, the n-gram vote alone (no Rasa training): seconds, not minutes")
     args = parser.parse_args()
+    if args.vote_only:
+        args.folds = [0, 1, 2, 3, 4]
     args.work.mkdir(parents=True, exist_ok=True)
 
     tokenizer = MixedScriptTokenizer(MixedScriptTokenizer.get_default_config())
@@ -134,13 +141,19 @@ def main() -> int:
     intents = [e.get(INTENT) for e in examples]
     mechanics = chat_mechanics()
     folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(np.zeros(len(intents)), intents))
-    settings = {"before (C=10, plain words)": {"C": 10.0, "mark_negation": False}, "config.yml": vote_config()}
+    settings = {"before (C=10, plain words)": {"C": 10.0, "mark_negation": False, "concepts": ""},
+                "config.yml without concepts": {**vote_config(), "concepts": ""}, "config.yml": vote_config()}
+    shares = (0.0,) if args.vote_only else SHARES
 
     results: dict[tuple[str, str, float], list[tuple[float, float]]] = {}
     for fold in args.folds:
         train, held_out = folds[fold]
-        model = train_fold(examples, train, fold, args.work)
-        diet = diet_rankings(model, [examples[i].get(TEXT) for i in held_out], args.work / f"fold{fold}-diet.json")
+        if args.vote_only:
+            diet = [{} for _ in held_out]
+        else:
+            model = train_fold(examples, train, fold, args.work)
+            diet = diet_rankings(model, [examples[i].get(TEXT) for i in held_out],
+                                 args.work / f"fold{fold}-diet.json")
         for label, config in settings.items():
             vote = LexicalIntentClassifier({**config, "diet_weight": 0.5}, None, None)  # type: ignore[arg-type]
             vote.model = vote._pipeline().fit(vote._rows([examples[i] for i in train]), [intents[i] for i in train])
@@ -150,19 +163,19 @@ def main() -> int:
                 rows = [k for k, i in enumerate(held_out) if languages[i] == language and intents[i] not in mechanics]
                 gold = [intents[held_out[k]] for k in rows]
                 lexical = [dict(zip(classes, probabilities[k], strict=True)) for k in rows]
-                for share in SHARES:
+                for share in shares:
                     results.setdefault((label, language, share), []).append(
                         score(gold, lexical, [diet[k] for k in rows], share))
 
     print(f"held-out folds {args.folds} of 5 (business intents only); cells: macro-F1 / fallback share")
-    print(f"{'vote settings':28s} {'lang':4s} " + " ".join(f"DIET {s:<10.1f}" for s in SHARES))
+    print(f"{'vote settings':30s} {'lang':4s} " + " ".join(f"DIET {s:<10.1f}" for s in shares))
     for label in settings:
         for language in LANGUAGES:
             cells = []
-            for share in SHARES:
+            for share in shares:
                 runs = results[(label, language, share)]
                 cells.append(f"{np.mean([f for f, _ in runs]):.3f} / {np.mean([b for _, b in runs]):.2f}")
-            print(f"{label:28s} {language:4s} " + " ".join(f"{c:15s}" for c in cells))
+            print(f"{label:30s} {language:4s} " + " ".join(f"{c:15s}" for c in cells))
     print(f"config.yml: {json.dumps(vote_config())}")
     return 0
 

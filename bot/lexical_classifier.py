@@ -5,15 +5,18 @@ it never saw; TF-IDF n-grams with logistic regression generalise more evenly but
 differ, so averaging the two probability distributions beats either alone. This component sits after
 DIETClassifier (which must rank every intent: `ranking_length: 0`), trains its own model from the same examples
 (words are the tokenizer's tokens, so Japanese is split by MeCab; words inside a negation are marked, see
-bot/negation.py) and replaces the intent and its ranking by the weighted average (both votes are kept in the
+bot/negation.py; each domain concept found in the message, intents/concepts/, is one more feature, see
+bot/concepts.py) and replaces the intent and its ranking by the weighted average (both votes are kept in the
 parse result as `intent_votes`). DIET still extracts the entities.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import pickle
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -26,6 +29,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import concepts, negation
+from bot.concepts import Lexicon, load_lexicon
 from bot.negation import scoped_words
 from privacy_desk.languages import detect_language
 
@@ -34,11 +39,21 @@ log = logging.getLogger(__name__)
 _FILE = "lexical_classifier.pkl"
 
 
-def _words(message: Message, mark_negation: bool = True) -> str:
-    tokens = [t for t in message.get(TOKENS_NAMES[TEXT]) or [] if t.text and not t.text.startswith("__")]
-    if not mark_negation:
-        return " ".join(t.text.lower() for t in tokens)
-    return " ".join(scoped_words(message.get(TEXT) or "", [(t.text, t.start, t.end) for t in tokens]))
+def _words_and_concepts(message: Message, mark_negation: bool, lexicon: Lexicon | None) -> tuple[str, str]:
+    """The message's words and its concepts ("@erase"), those inside a negation prefixed with `not_`."""
+    text = message.get(TEXT) or ""
+    tokens = [(t.text, t.start, t.end, False) for t in message.get(TOKENS_NAMES[TEXT]) or []
+              if t.text and not t.text.startswith("__")]
+    found = [(concepts.MARK + m.concept, m.start, m.start, True) for m in (lexicon.matches(text) if lexicon else [])]
+    # A concept sits just before the word it starts at, so it falls inside that word's negation scope.
+    merged = sorted(tokens + found, key=lambda item: (item[1], not item[3]))
+    if mark_negation:
+        marked = scoped_words(text, [(word, start, end) for word, start, end, _ in merged])
+    else:
+        marked = [word.lower() for word, *_ in merged]
+    words = [w for w, (*_, is_concept) in zip(marked, merged, strict=True) if not is_concept]
+    found_concepts = [w for w, (*_, is_concept) in zip(marked, merged, strict=True) if is_concept]
+    return " ".join(words), " ".join(found_concepts)
 
 
 def _chars(message: Message) -> str:
@@ -55,7 +70,24 @@ class LexicalIntentClassifier(GraphComponent, IntentClassifier):
         # diet_weight: DIET's share of the vote (0: this model alone, 1: DIET alone), one number or one per
         # language ({"en": 0.2, "ja": 0.5}; the message's language by script, privacy_desk/languages.py).
         # mark_negation: words inside a negation become separate features (bot/negation.py).
-        return {"diet_weight": 0.5, "C": 10.0, "max_iter": 2000, "ranking_length": 10, "mark_negation": True}
+        # concepts: the concept files' folder, relative to the project (bot/concepts.py); "" for none.
+        return {"diet_weight": 0.5, "C": 10.0, "max_iter": 2000, "ranking_length": 10, "mark_negation": True,
+                "concepts": "intents/concepts"}
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        # Rasa caches a trained component by its config; the concept files and the feature code are inputs too.
+        digest = hashlib.sha256()
+        for module in (__file__, concepts.__file__, negation.__file__):
+            digest.update(Path(module).read_bytes())
+        folder = cls._concept_folder({**cls.get_default_config(), **config})
+        if folder is not None:
+            digest.update(concepts.lexicon_digest(folder).encode())
+        return digest.hexdigest()[:16]
+
+    @staticmethod
+    def _concept_folder(config: dict[str, Any]) -> Path | None:
+        return concepts.PROJECT_ROOT / config["concepts"] if config.get("concepts") else None
 
     def diet_weight(self, text: str) -> float:
         weight = self.config["diet_weight"]
@@ -69,11 +101,16 @@ class LexicalIntentClassifier(GraphComponent, IntentClassifier):
         return ["sklearn"]
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Any = None) -> None:
+                 model: Any = None, lexicon: Lexicon | None = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self.model = model
+        folder = self._concept_folder(self.config)
+        # Trained models carry the lexicon they were trained with; a new one reads the concept files.
+        if lexicon is None and folder is not None and model is None:
+            lexicon = load_lexicon(folder)
+        self.lexicon = lexicon
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -90,6 +127,8 @@ class LexicalIntentClassifier(GraphComponent, IntentClassifier):
             ("words", TfidfVectorizer(analyzer="word", tokenizer=str.split, token_pattern=None, lowercase=False,
                                       ngram_range=(1, 2), sublinear_tf=True), 0),
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True), 1),
+            ("concepts", TfidfVectorizer(analyzer="word", tokenizer=str.split, token_pattern=None, lowercase=False,
+                                         sublinear_tf=True), 2),
         ])
         classifier = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])
         return Pipeline([("features", features), ("classifier", classifier)])
@@ -98,7 +137,10 @@ class LexicalIntentClassifier(GraphComponent, IntentClassifier):
         import numpy as np
 
         mark = bool(self.config["mark_negation"])
-        return np.array([[_words(m, mark), _chars(m)] for m in messages], dtype=object).reshape(-1, 2)
+        rows = [[*_words_and_concepts(m, mark, self.lexicon), _chars(m)] for m in messages]
+        # Column order: words, chars, concepts (an empty concept column still needs one token to fit).
+        return np.array([[words, chars, found or "@none"] for words, found, chars in rows],
+                        dtype=object).reshape(-1, 3)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
@@ -107,7 +149,7 @@ class LexicalIntentClassifier(GraphComponent, IntentClassifier):
             return self._resource
         self.model = self._pipeline().fit(self._rows(examples), [e.get(INTENT) for e in examples])
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / _FILE).write_bytes(pickle.dumps(self.model))
+            (directory / _FILE).write_bytes(pickle.dumps({"model": self.model, "lexicon": self.lexicon}))
         return self._resource
 
     @classmethod
@@ -116,10 +158,10 @@ class LexicalIntentClassifier(GraphComponent, IntentClassifier):
         try:
             with model_storage.read_from(resource) as directory:
                 # Our own file inside our own model archive, written by train() above.
-                model = pickle.loads((directory / _FILE).read_bytes())
+                stored = pickle.loads((directory / _FILE).read_bytes())
         except (ValueError, FileNotFoundError):
             return cls.create(config, model_storage, resource, execution_context)
-        return cls(config, model_storage, resource, model)
+        return cls(config, model_storage, resource, stored["model"], stored["lexicon"])
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self.model is None or not messages:

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 RASA_VENV = PROJECT_ROOT / ".venv-rasa"
 TRAINING_INPUTS = ["config.yml", "bot/domain.yml", "bot/data", "intents", "bot/tokenizer.py",
-                   "bot/lexical_classifier.py", "bot/negation.py",
+                   "bot/lexical_classifier.py", "bot/negation.py", "bot/concepts.py",
                    "bot/rasa-requirements.lock", "bot/rasa-extra.txt"]
 
 

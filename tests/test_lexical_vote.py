@@ -32,18 +32,24 @@ examples = [message(t, i) for t, i in [
 vote = LexicalIntentClassifier({"diet_weight": {"en": 0.2, "ja": 0.5}, "C": 40.0}, None, None)
 vote.model = vote._pipeline().fit(vote._rows(examples), [e.get("intent") for e in examples])
 negated = message("Don't delete anything, just fix my email")
-words = vote._rows([negated])[0][0]
+words, _, found = vote._rows([negated])[0]
+japanese = vote._rows([message("削除ではなく、住所の誤りを訂正してください")])[0][2]
 [plain] = vote.process([message("please delete all my data")])
-print(json.dumps({"words": words, "plain": plain.get("intent")["name"],
+print(json.dumps({"words": words, "concepts": found.split(), "concepts_ja": japanese.split(),
+                  "plain": plain.get("intent")["name"],
                   "en": vote.diet_weight("delete my data"), "ja": vote.diet_weight("個人情報を削除してください"),
                   "votes": sorted(plain.get("intent_votes"))}))
 """
 
 
-def test_the_vote_reads_negation_and_weighs_diet_by_language() -> None:
+def test_the_vote_reads_negation_and_concepts_and_weighs_diet_by_language() -> None:
     result = subprocess.run([str(RASA_VENV / "bin" / "python"), "-c", SCRIPT], capture_output=True, text=True,
                             timeout=180, env={**rasa_env(), "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=os.getcwd())
     assert result.returncode == 0, result.stderr[-3000:]
     decided = json.loads(result.stdout.strip().splitlines()[-1])
+    # The shipped concept files (intents/concepts/): "delete" inside a negation is a negated erasure.
+    concepts = decided.pop("concepts")
+    assert "not_@erase" in concepts and "@erase" not in concepts
+    assert {"@erase", "@fix"} <= set(decided.pop("concepts_ja"))
     assert decided == {"words": "don't not_delete not_anything just fix my email", "plain": "request_deletion",
                        "en": 0.2, "ja": 0.5, "votes": ["diet", "lexical"]}
