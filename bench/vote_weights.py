@@ -28,7 +28,7 @@ import numpy as np
 import requests
 import yaml
 from rasa.shared.nlu.constants import INTENT, TEXT
-from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader, RasaYAMLWriter
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -62,11 +62,17 @@ def vote_config() -> dict:
     return {k: v for k, v in entry.items() if k != "name"}
 
 
+def nlu_data() -> TrainingData:
+    """All of intents/ that is NLU data (Rasa's loader refuses the concept files, which are not)."""
+    files = [p for p in sorted((ROOT / "intents").rglob("*.yml")) if RasaYAMLReader.is_yaml_nlu_file(p)]
+    return TrainingData().merge(*(load_data(str(p)) for p in files))
+
+
 def train_fold(examples: list[Message], train: np.ndarray, fold: int, work: Path) -> Path:
     model = work / f"fold{fold}.tar.gz"
     if model.exists():
         return model
-    full = load_data(str(ROOT / "intents"))
+    full = nlu_data()
     data = work / f"fold{fold}-train.yml"
     RasaYAMLWriter().dump(data, TrainingData([examples[i] for i in train], entity_synonyms=full.entity_synonyms,
                                              regex_features=full.regex_features, lookup_tables=full.lookup_tables))
