@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from privacy_desk.errors import PrivacyDeskError
+from privacy_desk.languages import Language
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIRECTORY = PROJECT_ROOT / "intents" / "concepts"
@@ -91,8 +92,8 @@ def _read(path: Path) -> tuple[str, dict[str, list[str]]]:
     if not isinstance(data, dict) or not isinstance(data.get("concepts"), dict):
         raise LexiconError(f"{path}: expected a mapping with `language` and `concepts`")
     language = data.get("language")
-    if language not in ("en", "ja"):
-        raise LexiconError(f"{path}: `language` must be en or ja, not {language!r}")
+    if language not in {known.value for known in Language}:
+        raise LexiconError(f"{path}: `language` must be one of {', '.join(Language)}, not {language!r}")
     concepts: dict[str, list[str]] = {}
     for name, entries in data["concepts"].items():
         if not isinstance(entries, list) or not all(isinstance(e, str) and e.strip() for e in entries):

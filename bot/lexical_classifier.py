@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +56,7 @@ def _words_and_concepts(message: Message, mark_negation: bool, lexicon: Lexicon 
 
 
 def _chars(message: Message) -> str:
-    return unicodedata.normalize("NFKC", message.get(TEXT) or "").lower()
+    return concepts.normalise(message.get(TEXT) or "")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

@@ -67,7 +67,7 @@ def test_bad_concept_files_are_refused_with_the_file_named(tmp_path: Path) -> No
     with pytest.raises(LexiconError, match=r"en\.yml.*only allowed at the end"):
         load_lexicon(tmp_path)
     (tmp_path / "en.yml").write_text("language: fr\nconcepts: {}\n", encoding="utf-8")
-    with pytest.raises(LexiconError, match="must be en or ja"):
+    with pytest.raises(LexiconError, match="must be one of en, ja"):
         load_lexicon(tmp_path)
     (tmp_path / "en.yml").write_text("concepts: [unclosed\n", encoding="utf-8")
     with pytest.raises(LexiconError, match="cannot read"):
