@@ -10,14 +10,11 @@ F1 per language, entity F1 per type, and the confusion matrix.
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import sys
 from collections import Counter, defaultdict
 from contextlib import ExitStack
 from pathlib import Path
 
-import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
@@ -26,26 +23,15 @@ from sklearn.pipeline import make_pipeline, make_union
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from privacy_desk import nlu_data  # noqa: E402
 from privacy_desk.classify import BUSINESS_INTENTS, NluClient, classify  # noqa: E402
 from privacy_desk.mailtext import split_mail_text  # noqa: E402
 from privacy_desk.rasa import free_port, is_up, rasa_server  # noqa: E402
 
-ANNOTATION = re.compile(r"\[([^\]]+)\]\([a-z_]+\)|\[([^\]]+)\]\{[^}]*\}")
-
 
 def training_examples() -> list[tuple[str, str]]:
-    """(text, intent) from intents/, annotations stripped, business intents only (what the test set has)."""
-    examples = []
-    for path in sorted((ROOT / "intents").rglob("*.yml")):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
-            intent = block.get("intent")
-            if intent not in BUSINESS_INTENTS:
-                continue
-            for line in block.get("examples", "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    examples.append((ANNOTATION.sub(lambda m: m.group(1) or m.group(2), line[2:]), intent))
-    return examples
+    """(text, intent) from intents/, business intents only (what the test set has)."""
+    return [(text, intent) for text, intent in nlu_data.training_examples() if intent in BUSINESS_INTENTS]
 
 
 def baseline_model(examples: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
@@ -65,21 +51,11 @@ def baseline_input(item: dict) -> str:
     return text
 
 
-ITEM_SETS = {
-    # The held-out test set: the figures reported; never used to choose anything.
-    "test": ROOT / "tests" / "data" / "nlu_test_{language}.jsonl",
-    # The development set: written apart from intents/ and the test set, to choose settings on.
-    "dev": ROOT / "bench" / "data" / "nlu_dev_{language}.jsonl",
-}
-
-
-def load_items(item_set: str = "test", languages: tuple[str, ...] = ("en", "ja")) -> list[dict]:
-    items = []
-    for language in languages:
-        path = Path(str(ITEM_SETS[item_set]).format(language=language))
-        items += [{**json.loads(line), "language": language}
-                  for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return items
+def load_items(kind: str = "test", languages: tuple[str, ...] = ("en", "ja")) -> list[dict]:
+    """Every file of the set, per language, each item tagged with its language and the file it came from."""
+    return [{**item, "language": language, "file": path.stem}
+            for language in languages for path in nlu_data.held_out_files(kind, language)
+            for item in nlu_data.read_items(path)]
 
 
 def entity_scores(gold: list[dict], predicted: list[dict]) -> dict[str, tuple[float, int]]:
@@ -149,7 +125,7 @@ def main() -> int:
     parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
     parser.add_argument("--markdown", type=Path, help="Also write the tables to this file.")
     parser.add_argument("--errors", action="store_true", help="List the misclassified items.")
-    parser.add_argument("--items", choices=sorted(ITEM_SETS), default="test",
+    parser.add_argument("--items", choices=sorted(nlu_data.HELD_OUT), default="test",
                         help="test: the held-out test set (reported); dev: the development set (for choosing)")
     parser.add_argument("--language", choices=["en", "ja"], help="Only this language's items.")
     args = parser.parse_args()
@@ -181,15 +157,19 @@ def main() -> int:
                                             [base_predictions[k] for k in index])
         out.append(f"\nmacro-F1 gap to the baseline, paired bootstrap over the {len(index)} items (2,000 resamples): "
                    f"95% interval {low:+.3f} to {high:+.3f}; model ahead in {ahead:.1%} of resamples")
-        for channel in ("chat", "email"):
-            sub = [k for k in index if items[k].get("channel", "chat") == channel]
+        files = sorted({items[k]["file"] for k in index})
+        parts = [(f"{language} {channel}", [k for k in index if items[k].get("channel", "chat") == channel])
+                 for channel in ("chat", "email")]
+        if len(files) > 1:
+            parts += [(name, [k for k in index if items[k]["file"] == name]) for name in files]
+        for part, sub in parts:
             if sub:
                 g = [items[k]["intent"] for k in sub]
                 o = [predictions[k].intent for k in sub]
                 b = [base_predictions[k] for k in sub]
                 # Over the true intents only: a stray prediction (nlu_fallback) is an error, not a 15th class.
                 labels = sorted(set(g))
-                out.append(f"\n{language} {channel}: accuracy {accuracy_score(g, o):.3f} (baseline "
+                out.append(f"\n{part}: accuracy {accuracy_score(g, o):.3f} (baseline "
                            f"{accuracy_score(g, b):.3f}), macro-F1 "
                            f"{f1_score(g, o, labels=labels, average='macro', zero_division=0):.3f} (baseline "
                            f"{f1_score(g, b, labels=labels, average='macro', zero_division=0):.3f}), {len(sub)} items")
