@@ -30,7 +30,20 @@ ENTITY_NAMES = frozenset(d.value for d in Detail)
 
 
 class NluUnavailable(PrivacyDeskError):
-    """The Rasa server did not answer a parse request."""
+    """The Rasa server did not answer a parse request: worth retrying later."""
+
+
+class NluRefused(PrivacyDeskError):
+    """The Rasa server answered a parse request with an error: the same text would fail again."""
+
+
+# What the model reads of one message (the chat page has the same limit). A request is stated near the top, and
+# Rasa's time and memory grow faster than the text: 50,000 characters took 20 s of its single event loop, 40,000
+# characters of one-letter words made it use 24 GB and be killed. At this limit the worst case measured was
+# 0.75 s and 1.9 GB; the longest held-out email is under 1,000 characters.
+MODEL_TEXT_LIMIT = 5000
+# Server errors that mean "not now" rather than "not this text".
+_RETRYABLE_STATUS = frozenset([502, 503, 504])
 
 
 @dataclass(frozen=True)
@@ -51,23 +64,37 @@ class Classification:
 class NluClient:
     """POST /model/parse on the Rasa server; retried once, since a busy server may drop a connection."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, transport: httpx.BaseTransport | None = None) -> None:
         self.url = url.rstrip("/")
-        self.client = httpx.Client(timeout=timeout)
+        self.client = httpx.Client(timeout=timeout, transport=transport)
 
     def parse(self, text: str) -> dict[str, Any]:
         last: Exception | None = None
         for _ in range(2):
             try:
                 response = self.client.post(f"{self.url}/model/parse", json={"text": text})
-                response.raise_for_status()
-                return response.json()
             except httpx.HTTPError as exc:
                 last = exc
+                continue
+            if response.status_code in _RETRYABLE_STATUS:
+                last = httpx.HTTPStatusError(f"status {response.status_code}", request=response.request,
+                                             response=response)
+                continue
+            if response.is_error:
+                raise NluRefused(f"Rasa at {self.url} refused the text ({len(text)} characters): status "
+                                 f"{response.status_code} {_reason(response)}")
+            return response.json()
         raise NluUnavailable(f"Rasa at {self.url} did not parse the text: {last}")
 
     def close(self) -> None:
         self.client.close()
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("reason") or "")
+    except ValueError:
+        return ""
 
 
 def pick_intent(parsed: dict[str, Any], allowed: frozenset[str]) -> tuple[str, float]:
@@ -121,8 +148,15 @@ def collect_entities(parsed: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, 
     return found
 
 
-def model_text(text: str, subject: str | None) -> str:
-    return f"{subject.strip()}\n{text}" if subject and subject.strip() else text
+def model_text(text: str, subject: str | None = None, limit: int = MODEL_TEXT_LIMIT) -> str:
+    """What the model is given: the subject line, then the text, at most `limit` characters, cut at a line break
+    where there is one in the last fifth. Lone surrogates (from a mail decoded with surrogateescape, or a JSON
+    escape) cannot be sent as UTF-8 and become "?", one character each, so offsets still match."""
+    joined = f"{subject.strip()}\n{text}" if subject and subject.strip() else text
+    if len(joined) > limit:
+        cut = joined.rfind("\n", limit * 4 // 5, limit)
+        joined = joined[:cut if cut > 0 else limit]
+    return joined.encode("utf-8", "replace").decode("utf-8")
 
 
 def classify(nlu: NluClient, text: str, subject: str | None = None, channel: str = "chat") -> Classification:
@@ -147,11 +181,12 @@ def classify(nlu: NluClient, text: str, subject: str | None = None, channel: str
         if "address" not in entities and (address := find_address(body)):
             entities["address"] = address
         intent, confidence = pick_intent(result, BUSINESS_INTENTS)
-        language = detect_language(model_text(body, subject))
+        language = detect_language(intent_input)
         return Classification(intent, confidence, language, entities, uncertain=_top(result) != intent)
-    result = nlu.parse(text)
+    chat_input = model_text(text)
+    result = nlu.parse(chat_input)
     intent, confidence = pick_intent(result, BUSINESS_INTENTS | CHAT_MECHANICS)
-    return Classification(intent, confidence, detect_language(text), collect_entities([(text, result)]),
+    return Classification(intent, confidence, detect_language(chat_input), collect_entities([(chat_input, result)]),
                           uncertain=_top(result) != intent)
 
 

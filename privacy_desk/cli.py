@@ -199,7 +199,7 @@ def classify_command(app: App, rasa_url: str | None) -> None:
     """Classify JSON lines from stdin ({"text", "subject"?, "channel"?}); one JSON line out per line in."""
     import json
 
-    from privacy_desk.classify import NluClient, classify
+    from privacy_desk.classify import NluClient, NluRefused, classify
     from privacy_desk.rasa import free_port, is_up, rasa_server
 
     url = rasa_url or app.settings.rasa_url
@@ -222,7 +222,7 @@ def classify_command(app: App, rasa_url: str | None) -> None:
                     raise ValueError(f"channel must be chat or email, not {channel!r}")
                 subject = item.get("subject") if isinstance(item.get("subject"), str) else None
                 out = classify(nlu, item["text"], subject, channel).as_json()
-            except ValueError as exc:
+            except (ValueError, NluRefused) as exc:
                 failures += 1
                 out = {"error": f"line {number}: {exc}"}
             click.echo(json.dumps(out, ensure_ascii=False))

@@ -61,3 +61,17 @@ def test_bad_lines_are_reported_in_place(chat: ChatStack) -> None:
     assert [("error" in o) for o in out] == [False, True, True, True]
     assert out[1]["error"].startswith("line 2:")
     assert result.stderr.strip().endswith("3 input line(s) could not be classified")
+
+
+def test_a_mail_with_a_pasted_log_is_classified_from_its_top(chat: ChatStack) -> None:
+    # Whole, this body makes Rasa run out of memory; the model is given its first 5,000 characters.
+    body = ("Hello,\n\nPlease send me a copy of all personal data you hold about me.\n\nThe sync log you asked for:\n"
+            + "2026-11-01 12:00:01 INFO sync ok id=4411 rows=12 t=0.2 s\n" * 6000
+            + "\nBest regards,\nKen Sato\nken.sato@example.com\n")
+    result = classify(chat, [json.dumps({"text": body, "subject": "My data", "channel": "email"}),
+                             json.dumps({"text": "x " * 30_000, "channel": "chat"})])
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert out[0]["intent"] == "request_disclosure"
+    assert out[0]["entities"]["email"] == "ken.sato@example.com"  # the signature is still read, below the log
+    assert "intent" in out[1]

@@ -1,8 +1,19 @@
 """Pure helpers: language detection, contact details, mail text splitting, picking the intent."""
 
+import httpx
 import pytest
 
-from privacy_desk.classify import BUSINESS_INTENTS, classify, collect_entities, pick_intent
+from privacy_desk.classify import (
+    BUSINESS_INTENTS,
+    MODEL_TEXT_LIMIT,
+    NluClient,
+    NluRefused,
+    NluUnavailable,
+    classify,
+    collect_entities,
+    model_text,
+    pick_intent,
+)
 from privacy_desk.contact import clean_name, find_email, find_phone, name_from_answer
 from privacy_desk.languages import Language, detect_language
 from privacy_desk.mailtext import split_mail_text
@@ -178,3 +189,67 @@ def test_collect_entities_drops_values_over_a_line_break() -> None:
     text = "Best regards,\nTaro Yamada\nExample Corp."
     parsed = {"entities": [{"entity": "company", "start": text.index("Taro"), "end": len(text), "value": "x"}]}
     assert collect_entities([(text, parsed)]) == {}
+
+
+def test_model_text_puts_the_subject_first_and_keeps_short_text_whole() -> None:
+    assert model_text("Please delete my data.", " Deletion ") == "Deletion\nPlease delete my data."
+    assert model_text("Please delete my data.", "  ") == "Please delete my data."
+
+
+def test_model_text_cuts_long_text_at_a_line_break() -> None:
+    body = "Please send me a copy of my data.\n" + "2026-11-01 12:00:01 INFO sync ok\n" * 10_000
+    text = model_text(body, "Access request")
+    assert len(text) <= MODEL_TEXT_LIMIT and len(text) > MODEL_TEXT_LIMIT * 4 // 5
+    assert text.startswith("Access request\nPlease send me a copy of my data.\n") and text.endswith("sync ok")
+    assert len(model_text("x" * 20_000)) == MODEL_TEXT_LIMIT  # no line break: a hard cut
+
+
+def test_model_text_replaces_lone_surrogates_one_for_one() -> None:
+    text = model_text("bad \udce9 byte, email ken@example.com")
+    assert text == "bad ? byte, email ken@example.com"
+    text.encode("utf-8")
+
+
+def test_classify_sends_the_model_at_most_the_limit() -> None:
+    seen: list[str] = []
+
+    class Nlu:
+        def parse(self, text: str) -> dict:
+            seen.append(text)
+            return {"intent": {"name": "request_disclosure", "confidence": 0.9},
+                    "intent_ranking": [{"name": "request_disclosure", "confidence": 0.9}], "entities": []}
+
+    log = "Please send me my data.\n" + "trace line\n" * 50_000
+    assert classify(Nlu(), log, "Re: data", "email").intent == "request_disclosure"  # type: ignore[arg-type]
+    assert classify(Nlu(), log, None, "chat").intent == "request_disclosure"  # type: ignore[arg-type]
+    assert all(len(text) <= MODEL_TEXT_LIMIT for text in seen) and len(seen) == 2
+
+
+def answering(*statuses: int) -> tuple[NluClient, list[int]]:
+    """An NluClient whose server answers with these statuses in turn (Rasa's error body on errors)."""
+    calls: list[int] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        status = statuses[len(calls)]
+        calls.append(status)
+        if status == 200:
+            return httpx.Response(200, json={"intent": {"name": "greet", "confidence": 1.0}})
+        return httpx.Response(status, json={"status": "failure", "reason": "ParsingError"})
+
+    return NluClient("http://rasa.invalid", transport=httpx.MockTransport(handle)), calls
+
+
+def test_a_server_error_for_one_text_is_a_refusal_not_retried() -> None:
+    nlu, calls = answering(500, 200)
+    with pytest.raises(NluRefused, match="status 500 ParsingError"):
+        nlu.parse("some text")
+    assert calls == [500]
+
+
+def test_a_gateway_error_is_retried_once_then_unavailable() -> None:
+    nlu, calls = answering(503, 200)
+    assert nlu.parse("hi")["intent"]["name"] == "greet"
+    nlu, calls = answering(502, 504)
+    with pytest.raises(NluUnavailable):
+        nlu.parse("hi")
+    assert calls == [502, 504]
