@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from tests.support.stack import ChatStack
@@ -75,3 +76,13 @@ def test_a_mail_with_a_pasted_log_is_classified_from_its_top(chat: ChatStack) ->
     assert out[0]["intent"] == "request_disclosure"
     assert out[0]["entities"]["email"] == "ken.sato@example.com"  # the signature is still read, below the log
     assert "intent" in out[1]
+
+
+@pytest.mark.parametrize("text", ["x " * 100_000, "ご確認ください。" * 25_000], ids=["latin", "japanese"])
+def test_the_model_reads_a_huge_message_up_to_its_token_limit(chat: ChatStack, text: str) -> None:
+    # Any channel can carry such a message (socket.io has no limit of its own); read whole, it exhausts the
+    # server's memory. The tokenizer stops at 2,500 tokens.
+    response = httpx.post(f"{chat.rasa_url}/model/parse", json={"text": text}, timeout=120)
+    assert response.status_code == 200, response.text[:300]
+    assert len(response.json()["text_tokens"]) == 2500
+    assert httpx.get(f"{chat.rasa_url}/status", timeout=10).status_code == 200
