@@ -17,8 +17,11 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from privacy_desk.classify import MODEL_TEXT_LIMIT
+
 WEB_DIR = Path(__file__).resolve().parent / "web"
-MAX_MESSAGE = 5000
+# Longer messages would not be read whole by the model anyway.
+MAX_MESSAGE = MODEL_TEXT_LIMIT
 
 
 def create_app(rasa_url: str, timeout: float = 30.0) -> Starlette:
@@ -34,7 +37,7 @@ def create_app(rasa_url: str, timeout: float = 30.0) -> Starlette:
             return JSONResponse({"error": "expected JSON"}, status_code=400)
         sender, message = payload.get("sender"), payload.get("message")
         if not isinstance(sender, str) or not isinstance(message, str) or not sender or len(message) > MAX_MESSAGE:
-            return JSONResponse({"error": "expected sender and message (at most 5000 characters)"},
+            return JSONResponse({"error": f"expected sender and message (at most {MAX_MESSAGE} characters)"},
                                 status_code=400)
         body = {"sender": sender[:64], "message": message}
         if isinstance(payload.get("metadata"), dict):

@@ -37,10 +37,10 @@ class NluRefused(PrivacyDeskError):
     """The Rasa server answered a parse request with an error: the same text would fail again."""
 
 
-# What the model reads of one message (the chat page has the same limit). A request is stated near the top, and
-# Rasa's time and memory grow faster than the text: 50,000 characters took 20 s of its single event loop, 40,000
-# characters of one-letter words made it use 24 GB and be killed. At this limit the worst case measured was
-# 0.75 s and 1.9 GB; the longest held-out email is under 1,000 characters.
+# What the model reads of one message (also the chat page's limit, bot/webchat.py). A request is stated near the
+# top, and Rasa's time and memory grow faster than the text: 50,000 characters took 20 s of its single event loop,
+# 40,000 characters of one-letter words made it use 24 GB and be killed. At this limit the worst case measured
+# was 0.75 s and 1.9 GB; the longest held-out email is under 1,000 characters.
 MODEL_TEXT_LIMIT = 5000
 # Server errors that mean "not now" rather than "not this text".
 _RETRYABLE_STATUS = frozenset([502, 503, 504])

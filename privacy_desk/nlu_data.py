@@ -34,7 +34,9 @@ def training_examples(folder: Path = INTENTS) -> list[tuple[str, str]]:
     for path in sorted(folder.glob("*/*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
             intent = block.get("intent")
-            for line in (block.get("examples") or "").splitlines() if intent else []:
+            if not intent:  # synonym, regex and lookup blocks
+                continue
+            for line in (block.get("examples") or "").splitlines():
                 if line.strip().startswith("- "):
                     examples.append((plain_text(line.strip()[2:]), intent))
     return examples
