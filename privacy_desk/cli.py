@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -15,14 +15,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from privacy_desk import db
+from privacy_desk.decisions import due_date
 from privacy_desk.errors import PrivacyDeskError
 from privacy_desk.languages import Language
-from privacy_desk.policy import PolicyPack, RequestKind, Topic, available_packs, load_pack, load_pack_file
+from privacy_desk.policy import Basis, PolicyPack, RequestKind, Topic, available_packs, load_pack, load_pack_file
 from privacy_desk.replies import Purpose, ReplyChannel, ReplyRenderer, reply_context
 from privacy_desk.settings import Settings, load_settings
 from privacy_desk.staff import Role, StaffAccounts
 from privacy_desk.status import TicketStatus
-from privacy_desk.tickets import TicketFilter, TicketService
+from privacy_desk.tickets import TicketFilter, TicketService, utcnow
+from privacy_desk.workdays import local_date
 
 
 class App:
@@ -84,6 +86,10 @@ def policy_check(file: Path) -> None:
     pack = load_pack_file(file)
     kinds = ", ".join(k.value for k in pack.requests)
     click.echo(f"{file}: valid policy pack {pack.id!r} ({pack.company.name.en}); request kinds: {kinds}")
+    counts = Counter(statement.basis.value for _, statement in pack.statements())
+    click.echo("customer-facing texts: " + ", ".join(f"{counts[b.value]} {b.value}" for b in Basis))
+    for item in pack.to_confirm:
+        click.echo(f"to confirm with the company: {item.field}: {item.note}")
 
 
 @policy_group.command("list")
@@ -115,7 +121,7 @@ def tickets_list(app: App, status: str | None, kind: str | None, channel: str | 
     """Tickets, soonest due first."""
     where = TicketFilter(
         status=TicketStatus(status) if status else None, kind=RequestKind(kind) if kind else None,
-        channel=channel, overdue_on=date.today() if overdue else None, search=search,
+        channel=channel, overdue_on=local_date(utcnow(), app.pack.calendar) if overdue else None, search=search,
     )
     with app.sessions() as session:
         tickets = TicketService(session, app.pack).list_tickets(where, limit=limit)
@@ -169,13 +175,14 @@ def render(app: App, purpose: str, kind: str, pack_id: str | None, channel: str,
     lang, request_kind = Language(language), RequestKind(kind)
     rule = pack.rule(request_kind)
     context = reply_context(
-        pack, lang, kind=request_kind, reference="PRQ-2026-000123", due=date.today() + timedelta(rule.response_days),
-        customer_name="Taro Yamada", missing=list(rule.required_details), topic=Topic(topic), code="482913",
+        pack, lang, kind=request_kind, reference="PRQ-2026-000123", due=due_date(utcnow(), rule, pack.calendar),
+        customer_name="Taro Yamada", missing=list(rule.details), topic=Topic(topic), code="482913",
         code_minutes=30, ground=rule.refusal_grounds[0] if rule.refusal_grounds else None,
-        subject="Question about my data",
+        subject="Question about my data", channel=ReplyChannel(channel),
     )
     if Purpose(purpose) is Purpose.REJECTED and not rule.refusal_grounds:
-        raise PrivacyDeskError(f"policy {pack.id!r} lists no refusal grounds for {kind}")
+        # Staff reject such a request with their own reason, stated as the company's decision.
+        context["staff_message"] = "We cannot identify any personal information registered under these details."
     reply = ReplyRenderer().render(Purpose(purpose), ReplyChannel(channel), lang, context)
     if reply.subject:
         click.echo(f"Subject: {reply.subject}\n")
@@ -292,7 +299,6 @@ def staff_add(app: App, username: str, display_name: str, role: str, password: s
 def staff_list(app: App) -> None:
     """List staff accounts."""
     from privacy_desk.staff import is_locked
-    from privacy_desk.tickets import utcnow
 
     with app.sessions() as session:
         for user in StaffAccounts(session).all():

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime
 
-from privacy_desk.policy import Detail, RequestKind, RequestRule, Topic
+from privacy_desk.policy import BusinessCalendar, Detail, RequestKind, RequestRule, Topic
 from privacy_desk.status import ACTIVE_STATUSES, TicketStatus
+from privacy_desk.workdays import add_business_days, local_date
 
 REQUEST_INTENTS: dict[str, RequestKind] = {
     "request_disclosure": RequestKind.DISCLOSURE,
@@ -66,20 +67,21 @@ def clean_details(details: Mapping[str, str | None]) -> dict[Detail, str]:
 def missing_details(rule: RequestRule, details: Mapping[str, str | None]) -> list[Detail]:
     """The pack's required details for this kind that are not given, in the pack's order."""
     have = clean_details(details)
-    return [d for d in rule.required_details if d not in have]
+    return [d for d in rule.details if d not in have]
 
 
 def status_for(rule: RequestRule, details: Mapping[str, str | None], identity_confirmed: bool) -> TicketStatus:
     """Where a bot-handled ticket stands given what we know: details first, then identity, then staff."""
     if missing_details(rule, details):
         return TicketStatus.AWAITING_DETAILS
-    if rule.identity_check and not identity_confirmed:
+    if rule.needs_identity and not identity_confirmed:
         return TicketStatus.AWAITING_VERIFICATION
     return TicketStatus.OPEN
 
 
-def due_date(opened_on: date, rule: RequestRule) -> date:
-    return opened_on + timedelta(days=rule.response_days)
+def due_date(opened_at: datetime, rule: RequestRule, calendar: BusinessCalendar) -> date:
+    """The last day to answer: the kind's target in business days, counted from the company's date of opening."""
+    return add_business_days(local_date(opened_at, calendar), rule.target.business_days, calendar)
 
 
 def is_overdue(due: date, today: date, status: TicketStatus) -> bool:

@@ -131,7 +131,8 @@ class Desk:
 
     def answer(self, topic: Topic, channel: ReplyChannel, language: Language, *, customer_name: str | None = None,
                subject: str | None = None) -> tuple[str | None, str]:
-        context = reply_context(self.pack, language, topic=topic, customer_name=customer_name, subject=subject)
+        context = reply_context(self.pack, language, topic=topic, customer_name=customer_name, subject=subject,
+                                channel=channel)
         reply = self.renderer.render(Purpose.ANSWER, channel, language, context)
         return reply.subject, reply.body
 
@@ -170,14 +171,15 @@ class Desk:
         return self._mail(tickets, ticket, Purpose.VERIFY_IDENTITY, language, actor, thread, code=code,
                           code_minutes=_minutes(), code_via=channel)
 
-    def _context(self, ticket: Ticket, language: Language, **extra: object) -> dict:
+    def _context(self, ticket: Ticket, language: Language, channel: ReplyChannel, **extra: object) -> dict:
         return reply_context(self.pack, language, kind=RequestKind(ticket.kind), reference=ticket.reference,
                              due=ticket.due_date, identity_confirmed=ticket.identity_confirmed_at is not None,
-                             customer_name=ticket.name, **extra)  # type: ignore[arg-type]
+                             customer_name=ticket.name, channel=channel, **extra)  # type: ignore[arg-type]
 
     def _chat(self, tickets: TicketService, ticket: Ticket, purpose: Purpose, language: Language, actor: str,
               **extra: object) -> str:
-        body = self.renderer.render(purpose, ReplyChannel.CHAT, language, self._context(ticket, language, **extra)).body
+        body = self.renderer.render(purpose, ReplyChannel.CHAT, language,
+                                    self._context(ticket, language, ReplyChannel.CHAT, **extra)).body
         tickets.add_reply(ticket, OutgoingMessage(channel=Channel.CHAT, body=body, language=language,
                                                   purpose=purpose.value), actor)
         return body
@@ -186,7 +188,8 @@ class Desk:
               thread: MailThread, **extra: object) -> int:
         if not ticket.email:
             raise ValueError(f"{ticket.reference}: no email address to send {purpose.value} to")
-        reply = self.renderer.render(purpose, ReplyChannel.EMAIL, language, self._context(ticket, language, **extra))
+        reply = self.renderer.render(purpose, ReplyChannel.EMAIL, language,
+                                     self._context(ticket, language, ReplyChannel.EMAIL, **extra))
         message = tickets.add_reply(ticket, OutgoingMessage(
             channel=Channel.EMAIL, body=reply.body, language=language, purpose=purpose.value,
             recipient=ticket.email, subject=reply.subject, message_id=new_message_id(self.mail_from),

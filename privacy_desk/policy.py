@@ -1,14 +1,35 @@
-"""Policy packs: a company's privacy-policy handling rules as validated data (policies/<id>.yml)."""
+"""Policy packs: a company's privacy-policy handling rules as validated data (policies/<id>.yml).
+
+Every text a customer may read carries where it comes from, and replies word it accordingly:
+- `policy: "8"` (or a list): it quotes or faithfully paraphrases that section of the policy, and is cited;
+- `silent: true`: it says what the policy does not say ("Our privacy policy names no fee ..."), never cited;
+- `setting: true`: the company's own choice (a target time, an identity check the policy does not describe),
+  worded as the company's and never as the policy's.
+A text with none of these, or with a section the pack does not list, is refused when the pack is loaded.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from datetime import date
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from privacy_desk.errors import PolicyError
 from privacy_desk.languages import Language
@@ -16,6 +37,8 @@ from privacy_desk.languages import Language
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+ChannelName = Literal["email", "chat"]
 
 
 class RequestKind(StrEnum):
@@ -53,13 +76,29 @@ class Topic(StrEnum):
     FEE = "fee"
 
 
+class Basis(StrEnum):
+    """Where a customer-facing text comes from."""
+
+    POLICY = "policy"
+    SILENT = "silent"
+    SETTING = "setting"
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Text(_Strict):
-    """A text the customer may read, in each language the pack speaks. English is required."""
-
+class _Worded(_Strict):
     en: NonEmpty
     ja: NonEmpty | None = None
 
@@ -70,21 +109,51 @@ class Text(_Strict):
         return value
 
 
-# A policy section: its number or heading as the policy writes it, or per language when the heading is words.
-Section = NonEmpty | Text
+class Text(_Worded):
+    """A label or name in each language the pack speaks (no claim about the policy). English is required."""
 
 
-def section_text(section: Section, language: Language) -> str:
-    return section if isinstance(section, str) else section.get(language)
+class Grounded(_Strict):
+    """The basis every customer-facing item states: exactly one of policy, silent or setting."""
+
+    policy: tuple[NonEmpty, ...] | None = None
+    silent: bool = False
+    setting: bool = False
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return (value,) if isinstance(value, str | int | float) else value
+
+    @model_validator(mode="after")
+    def _one_basis(self) -> Grounded:
+        if sum([self.policy is not None, self.silent, self.setting]) != 1:
+            raise ValueError("say where this comes from with exactly one of `policy: <section>` (the policy's own "
+                             "rule), `silent: true` (what the policy does not say) or `setting: true` (the "
+                             "company's own choice)")
+        if self.policy == ():
+            raise ValueError("policy: name at least one section")
+        return self
+
+    @property
+    def basis(self) -> Basis:
+        if self.policy is not None:
+            return Basis.POLICY
+        return Basis.SILENT if self.silent else Basis.SETTING
+
+
+class Statement(Grounded, _Worded):
+    """A sentence a customer may read, with its basis."""
 
 
 class Company(_Strict):
     name: Text
     responsible: Text
-    address: Text
+    address: Text | None = None  # a postal address; None where the policy gives none
     email: NonEmpty | None = None
-    phone: NonEmpty | None = None
-    office_hours: Text | None = None
+    # Per language: international form in English text, domestic form (03-...) in Japanese.
+    phone: Text | None = None
+    office_hours: Statement | None = None
     website: NonEmpty | None = None
 
     @model_validator(mode="after")
@@ -94,54 +163,222 @@ class Company(_Strict):
         return self
 
 
-class RefusalGround(_Strict):
-    id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
-    section: Section
-    text: Text
+MonthDay = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
 
 
-class RequestRule(_Strict):
-    section: Section
-    description: Text
-    required_details: list[Detail] = Field(min_length=1)
-    identity_check: bool
-    response_days: int = Field(gt=0, le=90)
-    fee_notice: Text
-    caveats: list[Text] = []
-    refusal_grounds: list[RefusalGround] = []
+class Closure(_Strict):
+    """A closure that recurs every year, e.g. the year-end and New Year holidays (12-29 to 01-03)."""
+
+    first: MonthDay
+    last: MonthDay
+    name: Text
+
+    def covers(self, day: date) -> bool:
+        md = f"{day.month:02d}-{day.day:02d}"
+        if self.first <= self.last:
+            return self.first <= md <= self.last
+        return md >= self.first or md <= self.last  # wraps over the new year
+
+
+class BusinessCalendar(Grounded):
+    """Which days count as business days for deadlines."""
+
+    timezone: NonEmpty = "Asia/Tokyo"
+    working_days: list[Weekday] = Field(min_length=1)
+    # A country code of the `holidays` library (JP: Japan's national holidays, substitute holidays included).
+    public_holidays: NonEmpty | None = None
+    closures: list[Closure] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("public_holidays")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is not None and value not in holidays.list_supported_countries():
+            raise ValueError(f"no public-holiday calendar for {value!r} (use a country code such as JP)")
+        return value
+
+
+class Retention(Grounded):
+    days: int = Field(gt=0, le=3650)
+
+
+class Target(Grounded):
+    """How soon the company answers a request, in business days."""
+
+    business_days: int = Field(gt=0, le=60)
+
+
+class IdentityCheck(Grounded):
+    required: bool
+
+
+class DetailsRequired(Grounded):
+    """The contact details a request needs before staff act on it."""
+
+    details: list[Detail] = Field(min_length=1)
+    # With a policy basis: the policy's own words about them, and the channels they speak of (on the other
+    # channels the same list is the company's setting).
+    text: Statement | None = None
+    channels: list[ChannelName] | None = None
 
     @model_validator(mode="after")
-    def _contactable(self) -> RequestRule:
-        if Detail.EMAIL not in self.required_details and Detail.PHONE not in self.required_details:
-            raise ValueError("required_details must include email or phone, or the customer cannot be answered")
-        if len(set(self.required_details)) != len(self.required_details):
-            raise ValueError("required_details lists a detail twice")
+    def _sound(self) -> DetailsRequired:
+        if Detail.EMAIL not in self.details and Detail.PHONE not in self.details:
+            raise ValueError("details must include email or phone, or the customer cannot be answered")
+        if len(set(self.details)) != len(self.details):
+            raise ValueError("details lists a detail twice")
+        if (self.basis is Basis.POLICY) != (self.text is not None):
+            raise ValueError("give `text` (the policy's words) exactly when the basis is the policy")
+        if self.channels is not None and self.basis is not Basis.POLICY:
+            raise ValueError("channels only narrows a policy basis")
+        return self
+
+    def basis_on(self, channel: str) -> Basis:
+        if self.basis is Basis.POLICY and self.channels is not None and channel not in self.channels:
+            return Basis.SETTING
+        return self.basis
+
+
+class RefusalGround(Grounded):
+    """Why a request may be refused: our one-sentence reason, and the policy's words where it has them."""
+
+    id: Identifier
+    reason: Statement
+    quote: Text | None = None
+
+    @model_validator(mode="after")
+    def _quoted_when_from_policy(self) -> RefusalGround:
+        if self.basis is Basis.SILENT:
+            raise ValueError("a refusal ground comes from the policy or is the company's setting")
+        if (self.basis is Basis.POLICY) != (self.quote is not None):
+            raise ValueError("a ground from the policy quotes it (`quote`); a company setting quotes nothing")
+        if self.reason.basis is not Basis.SETTING:
+            raise ValueError("reason: the reason is our own words (setting: true); the policy's go in `quote`")
         return self
 
 
-class Answer(_Strict):
-    section: Section
-    text: Text
+class RequestRule(Grounded):
+    description: Text
+    required_details: DetailsRequired
+    identity_check: IdentityCheck
+    target: Target
+    fee: list[Statement] = Field(min_length=1)
+    caveats: list[Statement] = []  # told when the request is acknowledged
+    after_completion: list[Statement] = []  # told when it has been carried out
+    refusal_grounds: list[RefusalGround] = []
+
+    @property
+    def details(self) -> list[Detail]:
+        return self.required_details.details
+
+    @property
+    def needs_identity(self) -> bool:
+        return self.identity_check.required
+
+
+class Unconfirmed(_Strict):
+    """A text that is our rendering, not the policy's words (e.g. a Japanese trade name)."""
+
+    field: NonEmpty
+    note: NonEmpty
+
+
+_POLICY_WORDS = {Language.EN: re.compile(r"\bpolic(y|ies)\b|\bsection \d", re.I),
+                 Language.JA: re.compile(r"ポリシー|方針|第\d+項")}
 
 
 class PolicyPack(_Strict):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
     source: NonEmpty
     policy_date: NonEmpty
+    policy_name: Text  # what replies call the policy: "privacy policy", 個人情報保護方針
+    # How replies cite each section a text is based on, keyed by the id used in `policy:`.
+    sections: dict[NonEmpty, Text] = Field(min_length=1)
     company: Company
-    retention_days: int = Field(gt=0, le=3650)
+    calendar: BusinessCalendar
+    retention: Retention
+    about_policy: list[Statement] = []  # the policy's general rules, told with every emailed answer
     requests: dict[RequestKind, RequestRule]
-    answers: dict[Topic, Answer]
+    answers: dict[Topic, list[Statement]]
+    to_confirm: list[Unconfirmed] = []
 
     @model_validator(mode="after")
     def _complete(self) -> PolicyPack:
         missing = [t.value for t in Topic if t not in self.answers]
         if missing:
             raise ValueError(f"answers missing for: {', '.join(missing)}")
+        empty = [t.value for t, statements in self.answers.items() if not statements]
+        if empty:
+            raise ValueError(f"answers with no text: {', '.join(empty)}")
         for kind in (RequestKind.COMPLAINT, RequestKind.INQUIRY):
             if kind not in self.requests:
                 raise ValueError(f"requests must include {kind.value}: it is how a customer always reaches staff")
+        for where, item in self.grounded():
+            for section in item.policy or ():
+                if section not in self.sections:
+                    raise ValueError(f"{where}: policy: section {section!r} is not listed under `sections`")
+        for where, statement in self.statements():
+            self._check_wording(where, statement)
         return self
+
+    def _check_wording(self, where: str, statement: Statement) -> None:
+        """A setting never speaks as the policy; a statement of silence says whose silence it is."""
+        for language in Language:
+            text = getattr(statement, language.value)
+            if text is None:
+                continue
+            name = getattr(self.policy_name, language.value)
+            names_policy = bool(_POLICY_WORDS[language].search(text)) or (name is not None and name in text)
+            if statement.basis is Basis.SETTING and names_policy:
+                raise ValueError(f"{where}.{language.value}: a company setting must not be worded as the policy's "
+                                 f"(it names the policy): {text[:70]!r}")
+            if statement.basis is Basis.SILENT and not names_policy:
+                raise ValueError(f"{where}.{language.value}: a statement of what the policy does not say must "
+                                 f"name the policy: {text[:70]!r}")
+
+    def grounded(self) -> Iterator[tuple[str, Grounded]]:
+        """Every item that states a basis, with where it is in the pack."""
+        yield "calendar", self.calendar
+        yield "retention", self.retention
+        yield from self.statements()
+        for kind, rule in self.requests.items():
+            base = f"requests.{kind.value}"
+            yield base, rule
+            for name in ("required_details", "identity_check", "target"):
+                yield f"{base}.{name}", getattr(rule, name)
+            for ground in rule.refusal_grounds:
+                yield f"{base}.refusal_grounds.{ground.id}", ground
+
+    def statements(self) -> Iterator[tuple[str, Statement]]:
+        """Every sentence a customer may read, with where it is in the pack."""
+        if self.company.office_hours is not None:
+            yield "company.office_hours", self.company.office_hours
+        for i, statement in enumerate(self.about_policy):
+            yield f"about_policy.{i}", statement
+        for kind, rule in self.requests.items():
+            base = f"requests.{kind.value}"
+            if rule.required_details.text is not None:
+                yield f"{base}.required_details.text", rule.required_details.text
+            for name in ("fee", "caveats", "after_completion"):
+                for i, statement in enumerate(getattr(rule, name)):
+                    yield f"{base}.{name}.{i}", statement
+            for ground in rule.refusal_grounds:
+                yield f"{base}.refusal_grounds.{ground.id}.reason", ground.reason
+        for topic, statements in self.answers.items():
+            for i, statement in enumerate(statements):
+                yield f"answers.{topic.value}.{i}", statement
+
+    @property
+    def retention_days(self) -> int:
+        return self.retention.days
 
     def rule(self, kind: RequestKind) -> RequestRule:
         try:
@@ -155,10 +392,18 @@ class PolicyPack(_Strict):
                 return ground
         raise PolicyError(f"policy {self.id!r} has no refusal ground {ground_id!r} for {kind.value}")
 
+    def cite(self, item: Grounded, language: Language) -> str | None:
+        """How a reply cites the sections an item is based on; None unless its basis is the policy."""
+        if item.policy is None:
+            return None
+        joiner = "、" if language is Language.JA else "; "
+        return joiner.join(self.sections[s].get(language) for s in item.policy)
+
 
 def _describe(error: dict) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    return f"{key}: {error['msg']}"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{key}: {message}"
 
 
 def parse_pack(text: str, origin: str) -> PolicyPack:

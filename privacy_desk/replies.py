@@ -6,6 +6,7 @@ reply may quote (the reference, the kind's words, the pack's texts), so a templa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -17,7 +18,17 @@ from jinja2.exceptions import TemplateError as JinjaTemplateError
 
 from privacy_desk.errors import TemplateError
 from privacy_desk.languages import Language
-from privacy_desk.policy import Detail, PolicyPack, RefusalGround, RequestKind, Text, Topic, section_text
+from privacy_desk.policy import (
+    Basis,
+    Detail,
+    Grounded,
+    PolicyPack,
+    RefusalGround,
+    RequestKind,
+    Statement,
+    Topic,
+    Weekday,
+)
 
 RESPONSES_DIR = Path(__file__).resolve().parent.parent / "responses"
 
@@ -53,6 +64,14 @@ def long_date(value: date, language: str) -> str:
     return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
 
 
+def month_day(value: str, language: str) -> str:
+    """A yearly date ('12-29') as a customer reads it: '29 December' or '12月29日'."""
+    month, day = (int(part) for part in value.split("-"))
+    if language == Language.JA:
+        return f"{month}月{day}日"
+    return f"{day} {_MONTHS_EN[month - 1]}"
+
+
 def _environment(directory: Path) -> Environment:
     env = Environment(
         loader=FileSystemLoader(directory),
@@ -64,6 +83,7 @@ def _environment(directory: Path) -> Environment:
         keep_trailing_newline=False,
     )
     env.filters["long_date"] = long_date
+    env.filters["month_day"] = month_day
     env.filters["sentence"] = lambda text: text if str(text).rstrip().endswith((".", "。", "!", "?")) else f"{text}."
     return env
 
@@ -125,27 +145,81 @@ def _tidy(body: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _text(value: Text | None, language: Language) -> str | None:
-    return None if value is None else value.get(language)
+# -- what templates may see -------------------------------------------------------------------------------
+#
+# Each text or rule from the pack reaches a template as a dict with its basis ("policy", "silent", "setting")
+# and, for the policy's own rules, how to cite them. Templates word a setting as the company's and cite only
+# the policy's rules. `open`/`close` are empty in replies; the attribution test sets them to markers so it can
+# see which part of a rendered reply came from which kind of text.
+
+Marker = Callable[[Basis], tuple[str, str]]
 
 
-def company_context(pack: PolicyPack, language: Language) -> dict[str, Any]:
-    c = pack.company
+def no_marks(basis: Basis) -> tuple[str, str]:
+    return "", ""
+
+
+@dataclass(frozen=True)
+class _Facts:
+    pack: PolicyPack
+    language: Language
+    mark: Marker
+
+    def fact(self, item: Grounded, basis: Basis | None = None, **values: Any) -> dict[str, Any]:
+        basis = basis or item.basis
+        opening, closing = self.mark(basis)
+        cite = self.pack.cite(item, self.language) if basis is Basis.POLICY else None
+        return {"basis": basis.value, "cite": cite, "open": opening, "close": closing, **values}
+
+    def said(self, statement: Statement) -> dict[str, Any]:
+        return self.fact(statement, text=statement.get(self.language))
+
+
+def company_context(pack: PolicyPack, language: Language, mark: Marker = no_marks) -> dict[str, Any]:
+    c, facts = pack.company, _Facts(pack, language, mark)
     return {
         "name": c.name.get(language), "responsible": c.responsible.get(language),
-        "address": c.address.get(language), "email": c.email, "phone": c.phone,
-        "office_hours": _text(c.office_hours, language), "website": c.website,
+        "address": c.address.get(language) if c.address else None, "email": c.email,
+        "phone": c.phone.get(language) if c.phone else None,
+        "office_hours": facts.said(c.office_hours) if c.office_hours else None, "website": c.website,
     }
 
 
-def request_context(pack: PolicyPack, kind: RequestKind, language: Language) -> dict[str, Any]:
-    rule = pack.rule(kind)
+def calendar_context(pack: PolicyPack, language: Language, mark: Marker = no_marks) -> dict[str, Any]:
+    cal = pack.calendar
+    week = list(Weekday)
+    days = sorted(set(cal.working_days), key=week.index)
+    # "Monday to Friday" when the days run on; otherwise templates list them.
+    contiguous = len(days) > 2 and [d.value for d in days] == [d.value for d in week][
+        week.index(days[0]):week.index(days[0]) + len(days)]
+    return _Facts(pack, language, mark).fact(
+        cal, working_days=[d.value for d in days], contiguous=contiguous, public_holidays=cal.public_holidays,
+        closures=[{"name": c.name.get(language), "first": c.first, "last": c.last} for c in cal.closures])
+
+
+def request_context(pack: PolicyPack, kind: RequestKind, language: Language, mark: Marker = no_marks,
+                    channel: str = "email") -> dict[str, Any]:
+    rule, facts = pack.rule(kind), _Facts(pack, language, mark)
+    details = rule.required_details
+    details_basis = details.basis_on(channel)
     return {
         "kind": kind.value, "description": rule.description.get(language),
-        "section": section_text(rule.section, language),
-        "identity_check": rule.identity_check, "response_days": rule.response_days,
-        "fee_notice": rule.fee_notice.get(language), "caveats": [c.get(language) for c in rule.caveats],
+        "identity": facts.fact(rule.identity_check, required=rule.needs_identity),
+        "details": facts.fact(details, details_basis, names=[d.value for d in details.details],
+                              text=details.text.get(language) if details.text and details_basis is Basis.POLICY
+                              else None),
+        "target": facts.fact(rule.target, business_days=rule.target.business_days),
+        "fee": [facts.said(s) for s in rule.fee],
+        "caveats": [facts.said(s) for s in rule.caveats],
+        "after_completion": [facts.said(s) for s in rule.after_completion],
     }
+
+
+def refusal_context(pack: PolicyPack, ground: RefusalGround, language: Language,
+                    mark: Marker = no_marks) -> dict[str, Any]:
+    facts = _Facts(pack, language, mark)
+    return facts.fact(ground, id=ground.id, reason=facts.said(ground.reason),
+                      quote=ground.quote.get(language) if ground.quote else None)
 
 
 def reply_context(
@@ -165,22 +239,25 @@ def reply_context(
     ground: RefusalGround | None = None,
     staff_message: str | None = None,
     subject: str | None = None,
+    channel: ReplyChannel = ReplyChannel.EMAIL,
+    mark: Marker = no_marks,
 ) -> dict[str, Any]:
     """The only data a reply template sees. Unused values stay None; StrictUndefined catches typos."""
-    answer = pack.answers[topic] if topic is not None else None
+    facts = _Facts(pack, language, mark)
     return {
-        "company": company_context(pack, language),
-        "request": request_context(pack, kind, language) if kind is not None else None,
+        "policy_name": pack.policy_name.get(language),
+        "company": company_context(pack, language, mark),
+        "calendar": calendar_context(pack, language, mark),
+        "request": request_context(pack, kind, language, mark, channel.value) if kind is not None else None,
         "ticket": {"reference": reference, "due_date": due, "identity_confirmed": identity_confirmed}
         if reference else None,
         "customer": {"name": customer_name},
         "missing": [d.value for d in (missing or [])],
-        "answer": {"topic": topic.value, "text": answer.text.get(language),
-                   "section": section_text(answer.section, language)}
-        if answer and topic else None,
+        "answer": {"topic": topic.value, "statements": [facts.said(s) for s in pack.answers[topic]]}
+        if topic is not None else None,
+        "about_policy": [facts.said(s) for s in pack.about_policy],
         "verification": {"code": code, "minutes": code_minutes, "via": code_via} if code or code_minutes else None,
-        "refusal": {"text": ground.text.get(language), "section": section_text(ground.section, language)}
-        if ground else None,
+        "refusal": refusal_context(pack, ground, language, mark) if ground else None,
         "staff_message": staff_message,
         "original_subject": subject,
     }

@@ -18,7 +18,7 @@ from privacy_desk.errors import PrivacyDeskError
 from privacy_desk.languages import Language
 from privacy_desk.mail_out import new_message_id
 from privacy_desk.models import Ticket
-from privacy_desk.policy import Detail, PolicyPack, RequestKind
+from privacy_desk.policy import Basis, Detail, PolicyPack, RequestKind
 from privacy_desk.replies import Purpose, RenderedReply, ReplyChannel, ReplyRenderer, reply_context
 from privacy_desk.staff import StaffAccounts
 from privacy_desk.status import TicketStatus
@@ -44,7 +44,8 @@ class DraftReply:
     """A staff reply to preview, edit and send: which reply, and what it is about."""
 
     purpose: Purpose
-    ground: str | None = None  # a refusal ground id from the pack (rejections)
+    # A refusal ground id from the pack; without one, a rejection states staff's message as our own decision.
+    ground: str | None = None
     details: tuple[Detail, ...] = ()  # the details asked for (ask_details)
     message: str | None = None  # staff's own words, added to the template
 
@@ -84,7 +85,7 @@ class Review:
             previous = ticket.kind
             ticket.kind = kind.value
             # The new kind's own deadline, counted from when the customer asked.
-            ticket.due_date = decisions.due_date(ticket.created_at.date(), rule)
+            ticket.due_date = decisions.due_date(ticket.created_at, rule, self.pack.calendar)
             tickets.record_event(ticket, actor, "kind_changed", {"from": previous, "to": kind.value,
                                                                   "due_date": ticket.due_date.isoformat()})
             tickets.advance(ticket, actor)
@@ -167,9 +168,10 @@ class Review:
         kind = RequestKind(ticket.kind)
         ground = None
         if draft.purpose is Purpose.REJECTED:
-            if not draft.ground:
-                raise ReviewRefused("choose one of the policy's refusal grounds to reject a request")
-            ground = self.pack.refusal_ground(kind, draft.ground)
+            if draft.ground:
+                ground = self.pack.refusal_ground(kind, draft.ground)
+            elif not (draft.message or "").strip():
+                raise ReviewRefused("choose a refusal ground, or write the reason for our decision")
         if draft.purpose is Purpose.ASK_DETAILS and not draft.details and not (draft.message or "").strip():
             raise ReviewRefused("say which details the customer should send")
         language = Language(ticket.language)
@@ -180,9 +182,10 @@ class Review:
         return self.renderer.render(draft.purpose, ReplyChannel.EMAIL, language, context)
 
     def _check_reply_allowed(self, ticket: Ticket, draft: DraftReply) -> None:
-        if draft.purpose is Purpose.RESOLVED and self.pack.rule(RequestKind(ticket.kind)).identity_check \
-                and ticket.identity_confirmed_at is None:
-            raise ReviewRefused(f"{ticket.reference}: the policy requires the customer's identity to be confirmed "
+        rule = self.pack.rule(RequestKind(ticket.kind))
+        if draft.purpose is Purpose.RESOLVED and rule.needs_identity and ticket.identity_confirmed_at is None:
+            whose = "the policy" if rule.identity_check.basis is Basis.POLICY else "our setting for this pack"
+            raise ReviewRefused(f"{ticket.reference}: {whose} requires the customer's identity to be confirmed "
                                 "before a request of this kind is carried out")
 
 

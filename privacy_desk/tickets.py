@@ -125,7 +125,7 @@ class TicketService:
             intent=intent,
             confidence=confidence,
             identity_confirmed_at=now if identity_confirmed else None,
-            due_date=decisions.due_date(now.date(), rule),
+            due_date=decisions.due_date(now, rule, self.pack.calendar),
             created_at=now,
             updated_at=now,
             **{d.value: v for d, v in given.items()},

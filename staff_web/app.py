@@ -36,6 +36,7 @@ from privacy_desk.review import DraftReply, Review
 from privacy_desk.staff import StaffAccounts
 from privacy_desk.status import ALLOWED_TRANSITIONS, FINISHED_STATUSES, TicketStatus
 from privacy_desk.tickets import Delivery, TicketService, utcnow
+from privacy_desk.workdays import local_date
 from staff_web.access import LOGIN_COOKIE, SESSION_COOKIE, Staff, safe_next, same_token, set_session_cookie, staff_page
 from staff_web.queue import PAGE_SIZE, BadFilter, QueueQuery, export_csv, is_overdue, page_count
 
@@ -54,6 +55,10 @@ def create_app(sessions: sessionmaker[Session], pack: PolicyPack, mail_from: str
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["when"] = _when
     review = Review(sessions, pack, mail_from)
+
+    def _today() -> date:
+        # Deadlines are business days of the company's calendar, so "today" is the company's date.
+        return local_date(datetime.now(UTC), pack.calendar)
 
     def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
         return templates.TemplateResponse(request, name, {"pack": pack, **context}, status_code=status_code)
@@ -144,7 +149,7 @@ def create_app(sessions: sessionmaker[Session], pack: PolicyPack, mail_from: str
                 "finished": TicketStatus(ticket.status) in FINISHED_STATUSES,
                 "rule": rule, "missing": [d.value for d in tickets.missing_details(ticket)] if rule else [],
                 "details": list(Detail), "kinds": list(pack.requests),
-                "grounds": [(g.id, g.text.en) for g in rule.refusal_grounds] if rule else [],
+                "grounds": [(g.id, g.reason.en) for g in rule.refusal_grounds] if rule else [],
                 "moves": sorted(s.value for s in ALLOWED_TRANSITIONS[TicketStatus(ticket.status)]
                                 if s in {TicketStatus.IN_PROGRESS, TicketStatus.CLOSED}),
                 "staff_accounts": [u.username for u in StaffAccounts(session).all() if u.active],
@@ -269,8 +274,6 @@ async def _bad_filter(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(f"Bad filter: {exc}", status_code=400)
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
 
 
 def _when(value: datetime | date | None) -> str:

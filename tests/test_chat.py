@@ -11,7 +11,7 @@ from sqlalchemy import select
 from privacy_desk.db import make_engine, session_factory
 from privacy_desk.languages import Language
 from privacy_desk.models import Ticket
-from privacy_desk.policy import Detail, RequestKind, Topic, load_pack, section_text
+from privacy_desk.policy import Detail, RequestKind, Topic, load_pack
 from tests.support.smtp import SmtpServer
 from tests.support.stack import ChatStack
 
@@ -50,7 +50,7 @@ def new_sender() -> str:
 def fill_form(stack: ChatStack, sender: str, kind: RequestKind, first_reply: list[str]) -> list[str]:
     """Answer whatever the form asks, in the pack's order, and return the summary."""
     replies = first_reply
-    for detail in PACK.rule(kind).required_details:
+    for detail in PACK.rule(kind).details:
         assert any(_asks_for(detail, r) for r in replies), (detail, replies)
         replies = stack.say(sender, ANSWERS[detail.value])
     return replies
@@ -71,21 +71,23 @@ def test_each_request_kind_end_to_end(stack: ChatStack, mail: SmtpServer, kind: 
     assert PACK.rule(kind).description.en in " ".join(replies), replies
     summary = fill_form(stack, sender, kind, replies)
     assert "Shall I submit it?" in summary[-1]
-    for detail in PACK.rule(kind).required_details:
+    for detail in PACK.rule(kind).details:
         assert ANSWERS[detail.value] in summary[-1]
 
     submitted = " ".join(stack.say(sender, "yes"))
     ticket = stack.tickets()[-1]
     assert ticket.kind == kind.value and ticket.channel == "chat" and ticket.reference in submitted
     assert ticket.email == ANSWERS["email"]
-    if PACK.rule(kind).identity_check:
+    if PACK.rule(kind).needs_identity:
         assert ticket.status == "awaiting_verification" and "type the code" in submitted
         confirmed = " ".join(stack.say(sender, mail.mailbox.code_for(ticket.reference)))
         assert "identity is confirmed" in confirmed and ticket.reference in confirmed
         ticket = next(t for t in stack.tickets() if t.reference == ticket.reference)
         assert ticket.identity_confirmed_at is not None
     assert ticket.status == "open"
-    assert "aim to answer by" in (confirmed if PACK.rule(kind).identity_check else submitted)
+    days = PACK.rule(kind).target.business_days
+    assert f"We aim to answer within {days} business days, by" in (confirmed if PACK.rule(kind).needs_identity
+                                                                 else submitted)
 
 
 def test_invalid_email_is_asked_again_and_details_can_be_corrected(stack: ChatStack) -> None:
@@ -96,7 +98,7 @@ def test_invalid_email_is_asked_again_and_details_can_be_corrected(stack: ChatSt
     again = stack.say(sender, "taro at example dot jp")
     assert any("does not look like an email address" in r for r in again)
     replies = stack.say(sender, "taro.yamada@example.jp")
-    for detail in PACK.rule(RequestKind.DISCLOSURE).required_details[2:]:
+    for detail in PACK.rule(RequestKind.DISCLOSURE).details[2:]:
         replies = stack.say(sender, ANSWERS[detail.value])
     assert "Shall I submit it?" in replies[-1]
     change = stack.say(sender, "no")
@@ -140,9 +142,11 @@ def test_wrong_code_then_right_one(stack: ChatStack, mail: SmtpServer) -> None:
 ])
 def test_each_question_is_answered_from_the_pack(stack: ChatStack, question: str, topic: Topic) -> None:
     replies = stack.say(new_sender(), question)
-    answer = PACK.answers[topic]
     text = "\n".join(replies)
-    assert answer.text.en in text and section_text(answer.section, Language.EN) in text, replies
+    for statement in PACK.answers[topic]:
+        assert statement.en in text, replies
+        if statement.policy:  # the section it comes from, right after it
+            assert f"{statement.en} (Source: our privacy policy, {PACK.cite(statement, Language.EN)}.)" in text
 
 
 def test_fallback_rephrase_then_handoff_to_staff(stack: ChatStack) -> None:
@@ -152,7 +156,7 @@ def test_fallback_rephrase_then_handoff_to_staff(stack: ChatStack) -> None:
     second = stack.say(sender, "blah blah")
     assert any("pass your message to our privacy staff" in r for r in second), second
     replies = stack.say(sender, "yes")
-    for detail in PACK.rule(RequestKind.INQUIRY).required_details:
+    for detail in PACK.rule(RequestKind.INQUIRY).details:
         assert any(_asks_for(detail, r) for r in replies), replies
         replies = stack.say(sender, ANSWERS[detail.value])
     stack.say(sender, "yes")

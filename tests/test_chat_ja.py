@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from privacy_desk.languages import Language
 from privacy_desk.policy import Detail, RequestKind, Topic, load_pack
 from tests.support.smtp import SmtpServer
 from tests.support.stack import ChatStack
@@ -37,7 +38,7 @@ def test_each_request_kind_in_japanese(chat: ChatStack, chat_mail: SmtpServer, k
     sender = f"ja-{uuid.uuid4().hex[:10]}"
     replies = chat.say(sender, OPENERS[kind])
     assert PACK.rule(kind).description.ja in " ".join(replies), replies
-    for detail in PACK.rule(kind).required_details:
+    for detail in PACK.rule(kind).details:
         assert any(ASKS[detail.value] in r for r in replies), (detail, replies)
         replies = chat.say(sender, ANSWERS[detail.value])
     assert "送信してよろしいですか" in replies[-1], replies
@@ -45,14 +46,14 @@ def test_each_request_kind_in_japanese(chat: ChatStack, chat_mail: SmtpServer, k
     ticket = chat.tickets()[-1]
     assert ticket.kind == kind.value and ticket.language == "ja" and ticket.reference in submitted
     assert ticket.name == ANSWERS["name"]
-    if PACK.rule(kind).identity_check:
+    if PACK.rule(kind).needs_identity:
         code = chat_mail.mailbox.code_for(ticket.reference)
         (mail,) = [m for m in chat_mail.mailbox.messages if ticket.reference in m["Subject"]][-1:]
         assert mail.get_content_charset() == "utf-8" and "確認コード" in mail["Subject"]
         confirmed = "\n".join(chat.say(sender, code))
         assert "本人確認" in confirmed or "確認" in confirmed
         assert ticket.reference in confirmed
-    text = submitted if not PACK.rule(kind).identity_check else confirmed
+    text = submitted if not PACK.rule(kind).needs_identity else confirmed
     assert "年" in text and "月" in text and "日" in text  # the target date, written the Japanese way
 
 
@@ -63,7 +64,8 @@ def test_each_request_kind_in_japanese(chat: ChatStack, chat_mail: SmtpServer, k
 ])
 def test_questions_are_answered_in_japanese(chat: ChatStack, question: str, topic: Topic) -> None:
     replies = "\n".join(chat.say(f"ja-{uuid.uuid4().hex[:10]}", question))
-    assert PACK.answers[topic].text.ja in replies, replies
+    for statement in PACK.answers[topic]:
+        assert statement.get(Language.JA) in replies, replies
 
 
 def test_greeting_follows_the_browser_language(chat: ChatStack) -> None:
@@ -71,7 +73,7 @@ def test_greeting_follows_the_browser_language(chat: ChatStack) -> None:
     greeting = "\n".join(chat.say(sender, "/greet", metadata={"language": "ja"}))
     assert "個人情報" in greeting
     english = "\n".join(chat.say(sender, "What do you use my personal information for?"))
-    assert PACK.answers[Topic.PURPOSE].text.en in english  # then it follows the language the visitor writes in
+    assert PACK.answers[Topic.PURPOSE][0].en in english  # then it follows the language the visitor writes in
 
 
 def test_japanese_entities_inside_japanese_text(chat: ChatStack) -> None:

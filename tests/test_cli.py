@@ -11,7 +11,7 @@ import pytest
 
 from privacy_desk.db import make_engine, session_factory, transaction
 from privacy_desk.languages import Language
-from privacy_desk.policy import RequestKind, load_pack, section_text
+from privacy_desk.policy import RequestKind, Topic, load_pack
 from privacy_desk.tickets import Channel, IncomingMessage, TicketService
 
 
@@ -64,4 +64,8 @@ def test_render_previews_a_reply(env: dict[str, str], pack_id: str) -> None:
     assert out.stdout.startswith("Subject: [PRQ-2026-000123]")
     assert load_pack(pack_id).rule(RequestKind.CORRECTION).description.en in out.stdout
     chat = run(env, "render", "--pack", pack_id, "--purpose", "answer", "--topic", "fee", "--channel", "chat")
-    assert section_text(load_pack(pack_id).answers["fee"].section, Language.EN) in chat.stdout
+    pack = load_pack(pack_id)
+    for statement in pack.answers[Topic.FEE]:
+        assert statement.en in chat.stdout
+        if statement.policy:
+            assert pack.cite(statement, Language.EN) in chat.stdout

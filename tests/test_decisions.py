@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime
 
 from privacy_desk import decisions
 from privacy_desk.policy import Detail, RequestKind, Topic, load_pack
@@ -22,13 +22,13 @@ def test_missing_details_follow_the_pack_and_ignore_blanks() -> None:
     missing = decisions.missing_details(rule, given)
     assert Detail.NAME not in missing
     assert Detail.EMAIL in missing and Detail.PHONE in missing
-    assert missing == [d for d in rule.required_details if d is not Detail.NAME]
+    assert missing == [d for d in rule.details if d is not Detail.NAME]
 
 
 def test_status_for_orders_details_before_identity() -> None:
     rule = load_pack("itosoft").rule(RequestKind.DELETION)
-    assert rule.identity_check
-    full = {d.value: "x" for d in rule.required_details}
+    full = {d.value: "x" for d in rule.details}
+    assert rule.needs_identity
     assert decisions.status_for(rule, {}, identity_confirmed=False) is TicketStatus.AWAITING_DETAILS
     assert decisions.status_for(rule, full, identity_confirmed=False) is TicketStatus.AWAITING_VERIFICATION
     assert decisions.status_for(rule, full, identity_confirmed=True) is TicketStatus.OPEN
@@ -38,7 +38,9 @@ def test_references_and_due_dates() -> None:
     assert decisions.format_reference(2026, 123) == "PRQ-2026-000123"
     assert decisions.find_reference("Re: [PRQ-2026-000123] We need details") == "PRQ-2026-000123"
     assert decisions.find_reference("Re: PRQ-26-1") is None
-    rule = load_pack("itosoft").rule(RequestKind.DISCLOSURE)
-    assert (decisions.due_date(date(2026, 12, 30), rule) - date(2026, 12, 30)).days == rule.response_days
+    pack = load_pack("itosoft")
+    # Opened on Wednesday 2 December 2026 (Tokyo): ten business days, no holiday in between.
+    opened = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+    assert decisions.due_date(opened, pack.rule(RequestKind.DISCLOSURE), pack.calendar) == date(2026, 12, 16)
     assert decisions.is_overdue(date(2026, 1, 1), date(2026, 1, 2), TicketStatus.OPEN)
     assert not decisions.is_overdue(date(2026, 1, 1), date(2026, 1, 2), TicketStatus.RESOLVED)

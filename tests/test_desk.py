@@ -33,7 +33,7 @@ def desk(sessions: sessionmaker[Session], clock: Clock) -> Desk:
 def details(kind: RequestKind) -> dict[str, str]:
     values = {"name": "Hanako Suzuki", "email": "hanako@example.jp", "phone": "03-1234-5678",
               "company": "Example K.K.", "division": "Sales", "member_number": "M-204511", "address": "Tokyo"}
-    return {d.value: values[d.value] for d in PACK.rule(kind).required_details}
+    return {d.value: values[d.value] for d in PACK.rule(kind).details}
 
 
 def outbox(sessions: sessionmaker[Session], smtp_port: int, clock: Clock) -> Outbox:
@@ -44,7 +44,7 @@ def outbox(sessions: sessionmaker[Session], smtp_port: int, clock: Clock) -> Out
 def test_chat_request_with_identity_check_mails_a_code_and_confirms(
         desk: Desk, sessions: sessionmaker[Session], smtp: SmtpServer, clock: Clock) -> None:
     kind = RequestKind.DELETION
-    assert PACK.rule(kind).identity_check
+    assert PACK.rule(kind).needs_identity
     outcome = desk.open_request(kind=kind, details=details(kind), channel=Channel.CHAT, language=Language.EN,
                                 actor="chat")
     assert outcome.status is TicketStatus.AWAITING_VERIFICATION
@@ -95,7 +95,7 @@ def test_mail_request_missing_details_then_completed(desk: Desk, sessions: sessi
     kind = RequestKind.MARKETING_OPTOUT
     first = desk.open_request(kind=kind, details={"email": "hanako@example.jp"}, channel=Channel.EMAIL,
                               language=Language.EN, actor="mail", thread=MailThread("<q1@example.jp>"))
-    expected_missing = [d for d in PACK.rule(kind).required_details if d.value != "email"]
+    expected_missing = [d for d in PACK.rule(kind).details if d.value != "email"]
     assert first.status is TicketStatus.AWAITING_DETAILS and first.missing == expected_missing
     with sessions() as s:
         asked = s.get(Message, first.queued_mail[0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -28,7 +28,7 @@ def service(session: Session, now: datetime = NOW) -> TicketService:
 def full_details(kind: RequestKind) -> dict[str, str]:
     values = {"name": "Taro Yamada", "email": "taro@example.jp", "phone": "03-1234-5678", "company": "Example K.K.",
               "division": "General Affairs", "member_number": "M-204511", "address": "1-2-3 Chiyoda, Tokyo"}
-    return {d.value: values[d.value] for d in PACK.rule(kind).required_details}
+    return {d.value: values[d.value] for d in PACK.rule(kind).details}
 
 
 def incoming(message_id: str = "<a1@example.jp>") -> IncomingMessage:
@@ -50,7 +50,9 @@ def test_open_ticket_writes_ticket_message_and_event_together(sessions: sessionm
         t = service(s).get(ref)
         assert t.reference == "PRQ-2026-000001"
         assert t.status == TicketStatus.AWAITING_DETAILS
-        assert t.due_date == date(2026, 11, 23) + timedelta(days=PACK.rule(RequestKind.DELETION).response_days)
+        # Ten business days after Monday 23 November 2026, itself a public holiday (Labour Thanksgiving Day).
+        assert PACK.rule(RequestKind.DELETION).target.business_days == 10
+        assert t.due_date == date(2026, 12, 7)
         assert t.created_at == NOW and t.created_at.tzinfo is not None
         assert [m.message_id for m in t.messages] == ["<a1@example.jp>"]
         assert [e.action for e in t.events] == ["opened"]
@@ -88,9 +90,9 @@ def test_details_then_identity_advance_the_status(sessions: sessionmaker[Session
     with transaction(sessions) as s:
         svc = service(s)
         t = svc.get(ref)
-        assert svc.missing_details(t) == list(PACK.rule(kind).required_details)
+        assert svc.missing_details(t) == list(PACK.rule(kind).details)
         added = svc.merge_details(t, full_details(kind), actor="mail")
-        assert set(added) == set(PACK.rule(kind).required_details)
+        assert set(added) == set(PACK.rule(kind).details)
         assert t.status == TicketStatus.AWAITING_VERIFICATION
         svc.merge_details(t, {"email": "other@example.com"}, actor="mail")
         assert t.email == "taro@example.jp"  # a given detail is never silently overwritten

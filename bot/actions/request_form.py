@@ -45,7 +45,7 @@ class ValidateRequestForm(FormValidationAction):
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> list[str]:
         kind = RequestKind(tracker.get_slot("request_kind") or RequestKind.INQUIRY)
-        return [d.value for d in runtime().pack.rule(kind).required_details] + ["submission_confirmed"]
+        return [d.value for d in runtime().pack.rule(kind).details] + ["submission_confirmed"]
 
     def _checked(self, detail: Detail, value: Any, tracker: Tracker, dispatcher: CollectingDispatcher,
                  clean: Any) -> dict[str, Any]:
@@ -146,7 +146,7 @@ class ActionAskSubmissionConfirmed(Action):
             return []
         kind = RequestKind(tracker.get_slot("request_kind") or RequestKind.INQUIRY)
         details = [(rt.say(language, "detail_name", detail=d.value), tracker.get_slot(d.value))
-                   for d in rt.pack.rule(kind).required_details if tracker.get_slot(d.value)]
+                   for d in rt.pack.rule(kind).details if tracker.get_slot(d.value)]
         dispatcher.utter_message(text=rt.say(language, "confirm_summary", request=rt.request(kind, language),
                                              details=details))
         return []

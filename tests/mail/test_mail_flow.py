@@ -166,7 +166,7 @@ def test_missing_details_round_trip_with_identity_check(desk: MailDesk) -> None:
         code_mail = desk.mail_to(address, 2)[-1]
     else:
         code_mail = ask
-    assert rule.identity_check
+    assert rule.needs_identity
     code = find_code(code_mail.get_content())
     assert code, code_mail.get_content()
     desk.send(mail(f"The code is {code}".encode(), sender=address, subject=f"Re: {code_mail['Subject']}",

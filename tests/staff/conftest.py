@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from privacy_desk.db import transaction
 from privacy_desk.desk import Desk
 from privacy_desk.languages import Language
-from privacy_desk.policy import RequestKind, load_pack
+from privacy_desk.policy import PolicyPack, RequestKind, load_pack
 from privacy_desk.staff import Role, StaffAccounts
 from staff_web.app import create_app
 
@@ -28,9 +28,9 @@ def add_staff(sessions: sessionmaker[Session], username: str, role: Role = Role.
 
 
 def open_request(sessions: sessionmaker[Session], kind: RequestKind = RequestKind.DELETION,
-                 language: Language = Language.EN, **details: str) -> str:
+                 language: Language = Language.EN, pack: PolicyPack = PACK, **details: str) -> str:
     """A ticket as the mail channel opens it (a deletion waits for the customer's one-time code)."""
-    desk = Desk(sessions, PACK, b"k" * 32, MAIL_FROM)
+    desk = Desk(sessions, pack, b"k" * 32, MAIL_FROM)
     given = {"name": "Hanako Suzuki", "email": "hanako@example.jp", **details}
     outcome = desk.open_request(kind=kind, details=given, channel="email", language=language, actor="mail")
     assert outcome.reference is not None

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from privacy_desk.errors import IllegalTransition, PolicyError
 from privacy_desk.languages import Language
 from privacy_desk.models import Event, Message, Ticket
-from privacy_desk.policy import Detail, RequestKind
+from privacy_desk.policy import Detail, RequestKind, load_pack
 from privacy_desk.replies import Purpose
 from privacy_desk.review import DraftReply, Review, ReviewRefused, reply_subject
 from privacy_desk.staff import Role
 from privacy_desk.status import TicketStatus
+from privacy_desk.workdays import add_business_days, local_date
 from tests.staff.conftest import MAIL_FROM, PACK, add_staff, open_request
 from tests.support.clock import Clock
 
@@ -96,14 +97,16 @@ def test_resolving_before_identity_is_confirmed_is_refused(sessions: sessionmake
 def test_reject_needs_a_ground_from_the_pack(sessions: sessionmaker[Session], review: Review) -> None:
     reference = open_request(sessions, RequestKind.DISCLOSURE)
     grounds = PACK.rule(RequestKind.DISCLOSURE).refusal_grounds
-    assert grounds, "the itosoft pack quotes refusal grounds for disclosure"
-    with pytest.raises(ReviewRefused, match="refusal grounds"):
+    assert grounds, "the itosoft pack quotes refusal grounds for disclosure (section 8)"
+    with pytest.raises(ReviewRefused, match="refusal ground, or write the reason"):
         review.preview(reference, DraftReply(Purpose.REJECTED))
     with pytest.raises(PolicyError, match="no refusal ground"):
         review.preview(reference, DraftReply(Purpose.REJECTED, ground="because_we_said_so"))
     draft = DraftReply(Purpose.REJECTED, ground=grounds[0].id)
     preview = review.preview(reference, draft)
-    assert grounds[0].text.en[:40] in preview.body
+    assert grounds[0].reason.en in preview.body
+    assert grounds[0].quote is not None and grounds[0].quote.en in preview.body
+    assert "Our privacy policy (section 8," in preview.body
     review.send(reference, draft, preview.subject or "", preview.body, "alice")
     rejected = ticket(sessions, reference)
     assert rejected.status == TicketStatus.REJECTED
@@ -133,8 +136,10 @@ def test_change_kind_takes_the_new_kinds_deadline(sessions: sessionmaker[Session
     review.change_kind(reference, RequestKind.DISCLOSURE, "alice")
     after = ticket(sessions, reference)
     assert after.kind == "disclosure"
-    days = PACK.rule(RequestKind.DISCLOSURE).response_days
-    assert (after.due_date - before.created_at.date()).days == days
+    # Counted from when the customer asked: 10 business days for a disclosure, where the promotions opt-out had 5.
+    opened_on = local_date(before.created_at, PACK.calendar)
+    assert before.due_date == add_business_days(opened_on, 5, PACK.calendar)
+    assert after.due_date == add_business_days(opened_on, 10, PACK.calendar) > before.due_date
     with sessions() as session:
         changed = session.scalar(select(Event).where(Event.action == "kind_changed"))
     assert changed is not None and changed.actor == "alice"
@@ -183,7 +188,7 @@ def test_the_customers_answer_to_a_staff_question_brings_the_ticket_back(session
                                                                          review: Review) -> None:
     from privacy_desk.desk import Desk
 
-    assert not PACK.rule(RequestKind.COMPLAINT).identity_check
+    assert not PACK.rule(RequestKind.COMPLAINT).needs_identity
     reference = open_request(sessions, RequestKind.COMPLAINT)
     draft = DraftReply(Purpose.ASK_DETAILS, message="Which address should we correct?")
     review.send(reference, draft, "More details", "Which address should we correct?", "bob")
@@ -192,3 +197,22 @@ def test_the_customers_answer_to_a_staff_question_brings_the_ticket_back(session
     Desk(sessions, PACK, b"k" * 32, MAIL_FROM).add_details(reference, {}, channel="email", language=Language.EN,
                                                            actor="mail")
     assert ticket(sessions, reference).status == TicketStatus.OPEN
+
+
+def test_without_a_policy_ground_staff_reject_as_our_own_decision(sessions: sessionmaker[Session],
+                                                                  clock: Clock) -> None:
+    qualitysoft = load_pack("qualitysoft")
+    review = Review(sessions, qualitysoft, MAIL_FROM, clock=clock)
+    reference = open_request(sessions, RequestKind.DELETION, pack=qualitysoft, company="none", division="none",
+                             phone="03-1234-5678")
+    assert qualitysoft.rule(RequestKind.DELETION).refusal_grounds == []  # its policy gives none
+    with pytest.raises(ReviewRefused, match="write the reason"):
+        review.preview(reference, DraftReply(Purpose.REJECTED, message="  "))
+    reason = "We hold no registration under the name and company you gave."
+    draft = DraftReply(Purpose.REJECTED, message=reason)
+    preview = review.preview(reference, draft)
+    assert "This is our decision, for the following reason:\n" + reason in preview.body
+    assert "policy" not in preview.body.lower()  # a decision of ours, never presented as the policy's
+    review.send(reference, draft, preview.subject or "", preview.body, "alice")
+    assert ticket(sessions, reference).status == TicketStatus.REJECTED
+    assert last_event(sessions, reference).details["ground"] is None

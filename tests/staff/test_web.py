@@ -210,6 +210,27 @@ def test_each_simple_action_is_audited(signed_in: SignedIn, sessions: sessionmak
     assert event.replace("_", " ") in client.get(f"/tickets/{reference}").text
 
 
+def test_reject_as_our_own_decision_when_no_ground_fits(signed_in: SignedIn,
+                                                        sessions: sessionmaker[Session]) -> None:
+    client = signed_in("alice")
+    complaint = open_request(sessions, RequestKind.COMPLAINT)
+    assert PACK.rule(RequestKind.COMPLAINT).refusal_grounds == []
+    page = client.get(f"/tickets/{complaint}").text
+    assert "our own decision (the policy gives no ground)" in page
+    empty = client.post(f"/tickets/{complaint}/reply/preview", data={
+        "csrf_token": form_token(page), "purpose": "rejected", "ground": ""})
+    assert empty.status_code == 409 and "write the reason for our decision" in empty.text
+    reason = "We found no record of the contact you describe."
+    preview = client.post(f"/tickets/{complaint}/reply/preview", data={
+        "csrf_token": form_token(page), "purpose": "rejected", "ground": "", "message": reason})
+    assert preview.status_code == 200 and "This is our decision, for the following reason:" in preview.text
+    body = re.search(r'<textarea name="body"[^>]*>(.*?)</textarea>', preview.text, re.S).group(1)  # type: ignore[union-attr]
+    assert reason in body and "section" not in body
+    post(client, f"/tickets/{complaint}/reply/send", {"purpose": "rejected", "ground": "", "message": reason,
+                                                      "subject": "", "body": body}, page)
+    assert status_of(sessions, complaint) == "rejected"
+
+
 def test_reject_with_a_ground_and_ask_for_details(signed_in: SignedIn, sessions: sessionmaker[Session]) -> None:
     client = signed_in("alice")
     disclosure = open_request(sessions, RequestKind.DISCLOSURE)
