@@ -1,11 +1,13 @@
 """One mail, from raw bytes to a decision and its queued reply. The email channel's whole flow is here.
 
-    read:   parse -> machine mail? -> classify                                    (no database)
-    record: already seen? -> never answer machines -> thread to a ticket? -> open / answer / ignore
+    read:   parse -> our own mail? machine mail? -> classify                      (no database)
+    record: already seen? -> keep our own mail for staff -> never answer machines -> thread to a ticket?
+            -> open / answer / keep for staff (unclear, not a privacy matter, nothing said, too many replies)
 
 `read` touches no database, so the poller runs it for the next mails while the current one commits. The
 decision, the ticket change, the queued reply and the mailbox position commit in one transaction in `record`;
 with `dry_run` the same work is done and rolled back, so `mail process --dry-run` shows exactly what would happen.
+Every mail that is neither answered nor machine mail stays visible to staff: on its ticket, or held with the reason.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from privacy_desk.decisions import find_reference, kind_for_intent, topic_for_in
 from privacy_desk.desk import Desk, MailThread, Outcome
 from privacy_desk.languages import Language, detect_language
 from privacy_desk.mailbox_state import MailboxPosition, record_position
-from privacy_desk.mailtext import split_mail_text
+from privacy_desk.mailtext import customer_words, split_mail_text, subject_words
 from privacy_desk.models import Message, Ticket
+from privacy_desk.own_mail import answers_our_mail
 from privacy_desk.policy import PolicyPack
 from privacy_desk.replies import ReplyRenderer
 from privacy_desk.status import TicketStatus
@@ -49,7 +52,8 @@ class ReadMail:
     problem: str = ""
     new_text: str = ""
     language: Language = Language.EN
-    no_reply: str | None = None  # why it must not be answered (machine mail, our own), if it must not
+    no_reply: str | None = None  # why it must not be answered (machine mail), if it must not
+    own: str | None = None  # why it is our own mail (from our address, or nothing new on top of ours)
     classification: Classification | None = None  # None only for mail that is never answered
 
 
@@ -77,6 +81,7 @@ class MailPipeline:
         self.mail_from = mail_from.lower()
         self.classifier = classifier
         self.own_addresses = {a.lower() for a in (own_addresses or set())} | {self.mail_from}
+        self.mail_from_address = mail_from
         self.clock = clock
         # One renderer for the pipeline's life: Jinja compiles each template once and keeps it, instead of
         # compiling every template again for every mail.
@@ -94,11 +99,20 @@ class MailPipeline:
         parts = split_mail_text(mail.text)
         new_text = parts.new_text or mail.text
         language = detect_language(f"{mail.subject}\n{new_text}")
-        reason = no_reply_reason(mail, self.own_addresses)
-        # Machine mail is never answered, so never classified. Any other mail is, even if it turns out to be a
-        # duplicate or a reply for staff: knowing that needs the database, and such mail is rare.
-        classification = None if reason else self.classifier(mail.text, mail.subject)
-        return ReadMail(raw, mail, "", new_text, language, reason, classification)
+        own = self._own(mail, parts.new_text)
+        reason = None if own else no_reply_reason(mail, self.own_addresses)
+        # Our own mail and machine mail are never answered, so never classified. Any other mail is, even if it
+        # turns out to be a duplicate or a reply for staff: knowing that needs the database, and such mail is rare.
+        classification = None if own or reason else self.classifier(mail.text, mail.subject)
+        return ReadMail(raw, mail, "", new_text, language, reason, own, classification)
+
+    def _own(self, mail: ParsedMail, new_text: str) -> str | None:
+        if mail.from_address and mail.from_address.lower() in self.own_addresses:
+            return "sent from our own address"
+        if answers_our_mail([mail.in_reply_to, *mail.references], self.mail_from_address) \
+                and not customer_words(new_text):
+            return "our own mail come back with nothing new in it"
+        return None
 
     def record(self, read: ReadMail, position: MailboxPosition | None = None, dry_run: bool = False) -> MailDecision:
         """Decide and commit one read mail, with the mailbox position, in one transaction."""
@@ -148,9 +162,11 @@ class MailPipeline:
             tickets = TicketService(session, self.pack, self.clock)
             if mail.message_id and tickets.message_seen(mail.message_id):
                 return MailDecision("ignored", "already processed (same Message-ID)")
-            if read.no_reply or read.classification is None:
-                return MailDecision("ignored", f"not answered automatically: {read.no_reply}")
             ticket = self._thread(tickets, mail)
+            if read.own:
+                reference = ticket.reference if ticket else None
+            elif read.no_reply or read.classification is None:
+                return MailDecision("ignored", f"not answered automatically: {read.no_reply}")
             reference = ticket.reference if ticket else None
             status = TicketStatus(ticket.status) if ticket else None
             flood = tickets.replies_sent_to(self._customer(mail), self.clock() - timedelta(days=1)) \
@@ -158,23 +174,30 @@ class MailPipeline:
 
         new_text, language, result = read.new_text, read.language, read.classification
         incoming = self._incoming(mail, language)
+        if read.own:
+            desk.hold_for_staff(incoming, read.own, reference)
+            return MailDecision("ignored", f"{read.own}: kept for staff, not answered", ticket=reference,
+                                language=language.value)
+        assert result is not None  # only our own mail and machine mail go unclassified
         thread = MailThread(mail.message_id, " ".join(mail.references) or None)
         if reference is not None:
             return self._followup(desk, reference, status, new_text, result, language, incoming, thread, flood)
 
-        if not new_text.strip():
-            return MailDecision("ignored", "no text to act on", language=language.value)
+        def keep(reason: str, intent: str | None = None) -> MailDecision:
+            # Not answered, not machine mail: a person still sees it, with the reason.
+            desk.hold_for_staff(incoming, reason)
+            return MailDecision("ignored", f"{reason}: kept for staff", intent, language=language.value)
+
+        if not customer_words(new_text) and not subject_words(mail.subject):
+            return keep("no text to act on")
         kind, topic = kind_for_intent(result.intent), topic_for_intent(result.intent)
         if result.uncertain:
             # A person reads what the model cannot place; a wrong automatic ticket or answer helps no one.
-            return MailDecision("ignored", "unclear to the classifier: left for the support team", result.intent,
-                                language=language.value)
+            return keep("unclear to the classifier", result.intent)
         if kind is None and topic is None:
-            return MailDecision("ignored", "not a privacy matter: left for the support team", result.intent,
-                                language=language.value)
+            return keep("not a privacy matter", result.intent)
         if flood:
-            return MailDecision("ignored", f"reply limit reached for this sender ({REPLY_LIMIT_PER_DAY} a day)",
-                                result.intent, language=language.value)
+            return keep(f"reply limit reached for this sender ({REPLY_LIMIT_PER_DAY} a day)", result.intent)
         if topic is not None:
             outcome = desk.answer_by_mail(topic, to=self._customer(mail), language=language, actor=ACTOR,
                                           incoming=incoming, thread=thread, customer_name=result.entities.get("name"))

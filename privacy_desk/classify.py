@@ -13,7 +13,7 @@ from privacy_desk.contact import find_email
 from privacy_desk.decisions import QUESTION_INTENTS, REQUEST_INTENTS
 from privacy_desk.errors import PrivacyDeskError
 from privacy_desk.languages import Language, detect_language
-from privacy_desk.mailtext import split_mail_text
+from privacy_desk.mailtext import customer_words, split_mail_text, subject_words
 from privacy_desk.policy import Detail
 from privacy_desk.signature import (
     find_address,
@@ -163,7 +163,10 @@ def classify(nlu: NluClient, text: str, subject: str | None = None, channel: str
     if channel == "email":
         parts = split_mail_text(text)
         body = parts.new_text or text
-        intent_input = model_text(body, subject)
+        # A request written only in the subject ("Please delete my personal data", and a body that is empty,
+        # a greeting, a signature or quoted mail) is read from the subject alone, as if it were the body.
+        said_nothing = not customer_words(parts.new_text) and subject_words(subject)
+        intent_input = model_text(subject_words(subject)) if said_nothing else model_text(body, subject)
         result = nlu.parse(intent_input)
         entities = collect_entities([(intent_input, result)])
         # Signature lines have shapes the model rarely sees: rules read them, and the model is not asked (a second

@@ -401,6 +401,7 @@ def _mail_pipeline(app: App) -> Iterator[Any]:
     from mail_ingest.pipeline import MailPipeline
     from privacy_desk.classify import NluClient, classify
     from privacy_desk.keys import secret_key
+    from privacy_desk.own_mail import own_addresses
     from privacy_desk.rasa import free_port, is_up, rasa_server
 
     with ExitStack() as stack:
@@ -413,7 +414,8 @@ def _mail_pipeline(app: App) -> Iterator[Any]:
         engine = db.make_engine(app.settings.database_url)
         stack.callback(engine.dispose)
         yield MailPipeline(engine, app.pack, secret_key(app.settings), app.settings.mail_from,
-                           lambda body, subject: classify(nlu, body, subject, "email"))
+                           lambda body, subject: classify(nlu, body, subject, "email"),
+                           own_addresses=own_addresses(app.settings.mail_from, app.settings.mail_aliases, app.pack))
 
 
 @mail_group.command("process")

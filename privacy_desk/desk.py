@@ -20,7 +20,7 @@ from privacy_desk.models import Ticket
 from privacy_desk.policy import Detail, PolicyPack, RequestKind, Topic
 from privacy_desk.replies import Purpose, ReplyChannel, ReplyRenderer, reply_context
 from privacy_desk.status import TicketStatus
-from privacy_desk.tickets import Channel, IncomingMessage, OutgoingMessage, TicketService, utcnow
+from privacy_desk.tickets import Channel, Delivery, IncomingMessage, OutgoingMessage, TicketService, utcnow
 from privacy_desk.verification import CODE_LIFETIME, CodeCheck, Verifier
 
 
@@ -124,9 +124,23 @@ class Desk:
 
     def quarantine(self, incoming: IncomingMessage, reason: str) -> None:
         """Keep a message we cannot read, with the reason, for staff: never dropped."""
+        self._keep(incoming, reason, Delivery.QUARANTINED)
+
+    def hold_for_staff(self, incoming: IncomingMessage, reason: str, reference: str | None = None) -> None:
+        """Keep a mail nobody was answered for: on its ticket when it has one, else with the reason for staff."""
+        if reference is None:
+            self._keep(incoming, reason, Delivery.HELD)
+            return
+        with transaction(self.sessions) as session:
+            tickets = TicketService(session, self.pack, self.clock)
+            ticket = tickets.get(reference)
+            message = tickets.add_incoming(incoming, ticket)
+            tickets.record_event(ticket, "mail", "mail_kept", {"message": message.id, "reason": reason[:200]})
+
+    def _keep(self, incoming: IncomingMessage, reason: str, state: str) -> None:
         with transaction(self.sessions) as session:
             message = TicketService(session, self.pack, self.clock).add_incoming(incoming, None)
-            message.delivery_state = "quarantined"
+            message.delivery_state = state
             message.last_error = reason[:500]
 
     def answer(self, topic: Topic, channel: ReplyChannel, language: Language, *, customer_name: str | None = None,

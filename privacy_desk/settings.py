@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ class Settings:
     smtp_user: str
     smtp_password: str
     mail_from: str
+    mail_aliases: tuple[str, ...]
     imap_host: str
     imap_port: int
     imap_tls: bool
@@ -86,6 +88,7 @@ class Settings:
             smtp_user=env.get("SMTP_USER", ""),
             smtp_password=env.get("SMTP_PASSWORD", ""),
             mail_from=env.get("MAIL_FROM", "") or "privacy-desk@localhost",
+            mail_aliases=tuple(a for a in re.split(r"[\s,]+", env.get("MAIL_ALIASES", "").lower()) if a),
             imap_host=env.get("IMAP_HOST", ""),
             imap_port=_int(env, "IMAP_PORT", 993),
             imap_tls=_bool(env, "IMAP_TLS", True),

@@ -41,7 +41,8 @@ class Delivery:
     SENT = "sent"
     FAILED = "failed"
     SHOWN = "shown"  # a chat reply: delivered in the conversation, nothing to send
-    QUARANTINED = "quarantined"
+    QUARANTINED = "quarantined"  # could not be read or processed
+    HELD = "held"  # read, not answered automatically: kept for staff with the reason
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ from staff_web.access import LOGIN_COOKIE, SESSION_COOKIE, Staff, safe_next, sam
 from staff_web.queue import PAGE_SIZE, BadFilter, QueueQuery, export_csv, is_overdue, page_count
 
 HERE = Path(__file__).resolve().parent
+# Mail with no ticket that a person must see: what could not be read, and what was not answered automatically.
+KEPT_FOR_STAFF = (Delivery.QUARANTINED, Delivery.HELD)
 log = logging.getLogger("privacy_desk.web")
 
 # Fixed confirmations after an action (a redirect carries the key, never free text).
@@ -110,7 +112,7 @@ def create_app(sessions: sessionmaker[Session], pack: PolicyPack, mail_from: str
             total = tickets.count_tickets(where)
             rows = tickets.list_tickets(where, limit=PAGE_SIZE, offset=(query.page - 1) * PAGE_SIZE)
             quarantined = session.scalar(select(Message.id).where(
-                Message.delivery_state == Delivery.QUARANTINED).limit(1)) is not None
+                Message.delivery_state.in_(KEPT_FOR_STAFF)).limit(1)) is not None
             return page(request, "queue.html", {
                 "staff": staff, "query": query, "tickets": rows, "total": total, "pages": page_count(total),
                 "today": today, "overdue": {t.id for t in rows if is_overdue(t, today)},
@@ -201,7 +203,7 @@ def create_app(sessions: sessionmaker[Session], pack: PolicyPack, mail_from: str
 
     def quarantine(request: Request, staff: Staff, form: FormData | None) -> Response:
         with sessions() as session:
-            rows = list(session.scalars(select(Message).where(Message.delivery_state == Delivery.QUARANTINED)
+            rows = list(session.scalars(select(Message).where(Message.delivery_state.in_(KEPT_FOR_STAFF))
                                         .order_by(Message.id.desc()).limit(100)))
             return page(request, "quarantine.html", {"staff": staff, "messages": rows})
 

@@ -28,6 +28,7 @@ from tests.support.stack import ChatStack, app_env, background
 pytestmark = pytest.mark.rasa
 PACK = load_pack("itosoft")
 SUPPORT = "privacy@itosoft.example.com"
+ALIAS = "helpdesk@itosoft.example.com"  # another address of ours, listed in MAIL_ALIASES
 
 
 @dataclass
@@ -50,6 +51,11 @@ class MailDesk:
                 return tickets
         finally:
             engine.dispose()
+
+    def held(self, text: str) -> Message:
+        """The mail kept for staff (no ticket, not answered) whose body holds this text."""
+        return self.wait(lambda: next((m for m in self.messages() if m.delivery_state == "held" and text in m.body),
+                                      None), what=f"held mail with {text!r}")
 
     def messages(self) -> list[Message]:
         engine = make_engine(self.database_url)
@@ -97,7 +103,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory, imap: ImapServer, chat: ChatS
     with smtp_server() as smtp:
         env = {**app_env(database_url, smtp.port, work), "IMAP_HOST": imap.host, "IMAP_PORT": str(imap.port),
                "IMAP_TLS": "false", "IMAP_USER": imap.user, "IMAP_PASSWORD": imap.password,
-               "IMAP_IDLE_SECONDS": "2", "IMAP_MAILBOX": mailbox, "RASA_URL": chat.rasa_url, "MAIL_FROM": SUPPORT}
+               "IMAP_IDLE_SECONDS": "2", "IMAP_MAILBOX": mailbox, "RASA_URL": chat.rasa_url, "MAIL_FROM": SUPPORT,
+               "MAIL_ALIASES": ALIAS}
         cli = [sys.executable, "-m", "privacy_desk"]
         with background([*cli, "mail", "poll"], env, work / "poller.log"), \
                 background([*cli, "outbox", "run", "--interval", "0.2"], env, work / "outbox.log"):

@@ -400,9 +400,21 @@ def test_quarantined_mail_is_visible_to_staff(signed_in: SignedIn, sessions: ses
         IncomingMessage(channel=Channel.EMAIL, body="Subject: =?bogus?Q?<b>x</b>?=\n\nbroken", language=Language.EN),
         "cannot parse: header Subject is not valid RFC 2047")
     client = signed_in("bob")
-    assert "quarantined mail" in client.get("/tickets").text
+    assert "mail for staff" in client.get("/tickets").text
     page = client.get("/quarantine").text
     assert "header Subject is not valid RFC 2047" in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    assert "could not be read" in page
+
+
+def test_mail_left_unanswered_is_visible_to_staff(signed_in: SignedIn, sessions: sessionmaker[Session]) -> None:
+    client = signed_in("bob")
+    assert "mail for staff" not in client.get("/tickets").text
+    Desk(sessions, PACK, b"k" * 32, MAIL_FROM).hold_for_staff(
+        IncomingMessage(channel=Channel.EMAIL, body="Can you fix my printer?", language=Language.EN,
+                        subject="Printer"), "not a privacy matter")
+    assert "mail for staff" in client.get("/tickets").text
+    page = client.get("/quarantine").text
+    assert "Can you fix my printer?" in page and "not a privacy matter" in page and "not answered" in page
 
 
 def test_run_starts_the_staff_app() -> None:
