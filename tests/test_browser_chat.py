@@ -101,7 +101,7 @@ def test_japanese_chat_in_the_browser(chat_page: str, chat: ChatStack, page_ja: 
     wait_for_bot(page, "個人情報")  # greeted in the browser's language
     assert page.get_attribute("#input", "placeholder") == "メッセージを入力してください…"
     for text, expected in [("メルマガの配信を停止してください", "お名前"), ("山田 花子", "メールアドレス"),
-                           ("hanako.yamada@example.jp", "送信してよろしいですか")]:
+                           ("hanako.yamada@example.jp", "送信してよろしいでしょうか")]:
         page.fill("#input", text)
         page.click("#send")
         wait_for_bot(page, expected)

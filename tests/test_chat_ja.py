@@ -41,7 +41,7 @@ def test_each_request_kind_in_japanese(chat: ChatStack, chat_mail: SmtpServer, k
     for detail in PACK.rule(kind).details:
         assert any(ASKS[detail.value] in r for r in replies), (detail, replies)
         replies = chat.say(sender, ANSWERS[detail.value])
-    assert "送信してよろしいですか" in replies[-1], replies
+    assert "送信してよろしいでしょうか" in replies[-1], replies
     submitted = "\n".join(chat.say(sender, "はい"))
     ticket = chat.tickets()[-1]
     assert ticket.kind == kind.value and ticket.language == "ja" and ticket.reference in submitted
