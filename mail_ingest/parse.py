@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from email.header import decode_header
 from email.message import Message
-from email.utils import getaddresses, parseaddr
+from email.utils import collapse_rfc2231_value, getaddresses, parseaddr
 
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
@@ -170,7 +170,7 @@ def _payload_bytes(part: Message, problems: list[str], where: str) -> bytes:
         problems.append(f"{where}: unusual transfer encoding {cte!r}")
     for defect in getattr(part, "defects", []):
         problems.append(f"{where}: {type(defect).__name__}")
-    return data
+    return data if isinstance(data, bytes) else b""
 
 
 def _html_to_text(html: str) -> str:
@@ -214,7 +214,9 @@ def parse_mail(raw: bytes) -> ParsedMail:
         data = _payload_bytes(part, problems, where)
         is_body = content_type in {"text/plain", "text/html"} and disposition != "attachment" and not filename
         if is_body:
-            decoded = decode_bytes(data, part.get_param("charset"), problems, where)
+            param = part.get_param("charset")
+            charset = collapse_rfc2231_value(param) if isinstance(param, tuple) else param
+            decoded = decode_bytes(data, charset, problems, where)
             (texts if content_type == "text/plain" else htmls).append(decoded)
         else:
             attachments.append(Attachment(filename, content_type, len(data)))

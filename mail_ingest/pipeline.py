@@ -12,7 +12,7 @@ Every mail that is neither answered nor machine mail stays visible to staff: on 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,13 +74,13 @@ class MailDecision:
 
 class MailPipeline:
     def __init__(self, engine: Engine, pack: PolicyPack, key: bytes, mail_from: str, classifier: Classifier,
-                 own_addresses: set[str] | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+                 own_addresses: Iterable[str] = (), clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
         self.pack = pack
         self.key = key
         self.mail_from = mail_from.lower()
         self.classifier = classifier
-        self.own_addresses = {a.lower() for a in (own_addresses or set())} | {self.mail_from}
+        self.own_addresses = {a.lower() for a in own_addresses} | {self.mail_from}
         self.mail_from_address = mail_from
         self.clock = clock
         # One renderer for the pipeline's life: Jinja compiles each template once and keeps it, instead of

@@ -18,6 +18,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import imaplib2
 from sqlalchemy import Engine
@@ -72,7 +73,7 @@ def _uidvalidity(connection: imaplib2.IMAP4, mailbox: str) -> int:
     return int(value.decode() if isinstance(value, bytes) else value)
 
 
-def messages_by_uid(data: list) -> dict[int, bytes]:
+def messages_by_uid(data: list[Any]) -> dict[int, bytes]:
     """UID -> raw message from a `UID FETCH ... (UID BODY.PEEK[])` response.
 
     Each message comes as a tuple (b'3 (UID 7 BODY[] {512}', raw); a server may also put the UID after the

@@ -83,7 +83,8 @@ class NluClient:
             if response.is_error:
                 raise NluRefused(f"Rasa at {self.url} refused the text ({len(text)} characters): status "
                                  f"{response.status_code} {_reason(response)}")
-            return response.json()
+            parsed: dict[str, Any] = response.json()
+            return parsed
         raise NluUnavailable(f"Rasa at {self.url} did not parse the text: {last}")
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ def find_email(text: str) -> str | None:
             validate_email(candidate, check_deliverability=False)
         except EmailNotValidError:
             continue
-        return candidate
+        return str(candidate)
     return None
 
 

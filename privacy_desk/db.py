@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,8 +48,13 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
     with sessions.begin() as session:
         yield session
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config  # imported when needed: most commands never migrate
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -59,5 +63,7 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision` (creating a SQLite file's folder if needed)."""
+    from alembic import command
+
     make_engine(url).dispose()
     command.upgrade(alembic_config(url), revision)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -185,7 +186,8 @@ class Desk:
         return self._mail(tickets, ticket, Purpose.VERIFY_IDENTITY, language, actor, thread, code=code,
                           code_minutes=_minutes(), code_via=channel)
 
-    def _context(self, ticket: Ticket, language: Language, channel: ReplyChannel, **extra: object) -> dict:
+    def _context(self, ticket: Ticket, language: Language, channel: ReplyChannel,
+                 **extra: object) -> dict[str, Any]:
         return reply_context(self.pack, language, kind=RequestKind(ticket.kind), reference=ticket.reference,
                              due=ticket.due_date, identity_confirmed=ticket.identity_confirmed_at is not None,
                              customer_name=ticket.name, channel=channel, **extra)  # type: ignore[arg-type]

@@ -46,9 +46,9 @@ class SmtpSender:
     def send(self, message: EmailMessage) -> None:
         s = self.settings
         context = ssl.create_default_context()
-        smtp_class = smtplib.SMTP_SSL if s.smtp_security == "ssl" else smtplib.SMTP
-        kwargs = {"context": context} if s.smtp_security == "ssl" else {}
-        with smtp_class(s.smtp_host, s.smtp_port, timeout=self.timeout, **kwargs) as smtp:
+        smtp = (smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=self.timeout, context=context)
+                if s.smtp_security == "ssl" else smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout))
+        with smtp:
             if s.smtp_security == "starttls":
                 smtp.starttls(context=context)
             if s.smtp_user:
@@ -71,7 +71,7 @@ class Outbox:
                 update(Message).where(Message.delivery_state == SENDING,
                                       Message.next_attempt_at < self.clock() - STALE_CLAIM)
                 .values(delivery_state=Delivery.QUEUED))
-            return result.rowcount or 0
+            return int(getattr(result, "rowcount", 0) or 0)  # an UPDATE's result is a CursorResult
 
     def claim(self, limit: int = 20) -> list[int]:
         now = self.clock()

@@ -30,6 +30,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from privacy_desk.errors import PolicyError
 from privacy_desk.languages import Language
@@ -103,7 +104,7 @@ class _Worded(_Strict):
     ja: NonEmpty | None = None
 
     def get(self, language: Language) -> str:
-        value = getattr(self, language.value)
+        value: str | None = getattr(self, language.value)
         if value is None:
             raise PolicyError(f"no {language.value} text for: {self.en[:60]!r}")
         return value
@@ -400,7 +401,7 @@ class PolicyPack(_Strict):
         return joiner.join(self.sections[s].get(language) for s in item.policy)
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     message = error["msg"].removeprefix("Value error, ")
     return f"{key}: {message}"

@@ -161,10 +161,10 @@ def signature_details(signature: str) -> dict[str, str]:
         company = _COMPANY.search(line)
         if company and "company" not in found:
             # "Example K.K., Sales Department" carries both: split at the comma or space before the division.
-            parts = [p.strip() for p in re.split(r",\s+(?=\S+ (?:Department|Dept|Division|Section|Team))", line)]
-            if len(parts) > 1 and _DIVISION.search(parts[-1]) and "division" not in found:
-                found["division"] = _as_written(raw, line, parts[-1])
-                line = parts[0]
+            pieces = [p.strip() for p in re.split(r",\s+(?=\S+ (?:Department|Dept|Division|Section|Team))", line)]
+            if len(pieces) > 1 and _DIVISION.search(pieces[-1]) and "division" not in found:
+                found["division"] = _as_written(raw, line, pieces[-1])
+                line = pieces[0]
             found["company"] = _as_written(raw, line, line.rstrip(","))
             continue
         if "division" not in found and (_DIVISION.search(line) or _EN_DIVISION.match(line)) and len(line) <= 60:

@@ -13,6 +13,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -32,7 +34,12 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    # Made on first use, not at import: every command would otherwise pay for an argon2 hash it never needs.
+    return _hasher.hash(secrets.token_hex(16))
 
 
 class Role(StrEnum):
@@ -130,7 +137,7 @@ class StaffAccounts:
         now = self.clock()
         user = self.find(username)
         if user is None or not user.active:
-            _verify(_DUMMY_HASH, password)
+            _verify(_dummy_hash(), password)
             self._audit("anonymous", "sign_in_failed", {"reason": "unknown or disabled account"})
             return SignIn(None, problem="Wrong username or password.")
         if is_locked(user, now):
@@ -187,7 +194,7 @@ class StaffAccounts:
             raise AccountError(f"no staff account {username!r}")
         return user
 
-    def _audit(self, actor: str, action: str, details: dict) -> None:
+    def _audit(self, actor: str, action: str, details: dict[str, Any]) -> None:
         add_event(self.session, None, actor, action, details, self.clock())
 
 

@@ -120,7 +120,7 @@ class TicketService:
             reference=self._next_reference(now.year),
             policy=self.pack.id,
             kind=kind.value,
-            status=decisions.status_for(rule, given, identity_confirmed).value,
+            status=decisions.status_for(rule, {d.value: v for d, v in given.items()}, identity_confirmed).value,
             channel=channel,
             language=language.value,
             intent=intent,

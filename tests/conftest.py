@@ -16,6 +16,15 @@ from tests.support.smtp import SmtpServer, smtp_server
 from tests.support.stack import ChatStack, chat_stack
 
 PACK_IDS = ["itosoft", "qualitysoft"]
+# A test that uses one of these servers gets its marker, so `make check` can leave out every test that needs one.
+SERVER_MARKERS = {"imap": "imap", "postgres": "postgres", "chat": "rasa", "chat_mail": "rasa"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in SERVER_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
 _db_numbers = itertools.count(1)
 
 

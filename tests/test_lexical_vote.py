@@ -6,7 +6,11 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from privacy_desk.rasa import RASA_VENV, rasa_env
+
+pytestmark = pytest.mark.rasa  # runs in Rasa's virtualenv
 
 # Trains the component on a handful of examples and reports what it decides, without a Rasa server.
 SCRIPT = r"""

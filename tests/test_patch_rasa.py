@@ -11,6 +11,8 @@ import pytest
 from bot import patch_rasa
 from privacy_desk.rasa import RASA_VENV
 
+pytestmark = pytest.mark.rasa  # runs in Rasa's virtualenv
+
 RASA_ACTION = '''class RemoteAction:
     def _validate_action_result(self, result: Dict[Text, Any]) -> bool:
         try:
