@@ -15,10 +15,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from privacy_desk import db
+from privacy_desk.basis import Basis
 from privacy_desk.decisions import due_date
 from privacy_desk.errors import PrivacyDeskError
 from privacy_desk.languages import Language
-from privacy_desk.policy import Basis, PolicyPack, RequestKind, Topic, available_packs, load_pack, load_pack_file
+from privacy_desk.policy import PolicyPack, RequestKind, Topic, available_packs, load_pack, load_pack_file
 from privacy_desk.replies import Purpose, ReplyChannel, ReplyRenderer, reply_context
 from privacy_desk.settings import Settings, load_settings
 from privacy_desk.staff import Role, StaffAccounts

@@ -9,7 +9,8 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from privacy_desk.policy import BusinessCalendar, Detail, RequestKind, RequestRule, Topic
+from privacy_desk.business_calendar import BusinessCalendar
+from privacy_desk.policy import Detail, RequestKind, RequestRule, Topic
 from privacy_desk.status import ACTIVE_STATUSES, TicketStatus
 from privacy_desk.workdays import add_business_days, local_date
 

@@ -12,32 +12,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
-    field_validator,
     model_validator,
 )
 from pydantic_core import ErrorDetails
 
+from privacy_desk.basis import Basis, Grounded, NonEmpty, Statement, Strict, Text
+from privacy_desk.business_calendar import BusinessCalendar
 from privacy_desk.errors import PolicyError
 from privacy_desk.languages import Language
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 ChannelName = Literal["email", "chat"]
 
@@ -77,77 +72,7 @@ class Topic(StrEnum):
     FEE = "fee"
 
 
-class Basis(StrEnum):
-    """Where a customer-facing text comes from."""
-
-    POLICY = "policy"
-    SILENT = "silent"
-    SETTING = "setting"
-
-
-class Weekday(StrEnum):
-    MON = "mon"
-    TUE = "tue"
-    WED = "wed"
-    THU = "thu"
-    FRI = "fri"
-    SAT = "sat"
-    SUN = "sun"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Worded(_Strict):
-    en: NonEmpty
-    ja: NonEmpty | None = None
-
-    def get(self, language: Language) -> str:
-        value: str | None = getattr(self, language.value)
-        if value is None:
-            raise PolicyError(f"no {language.value} text for: {self.en[:60]!r}")
-        return value
-
-
-class Text(_Worded):
-    """A label or name in each language the pack speaks (no claim about the policy). English is required."""
-
-
-class Grounded(_Strict):
-    """The basis every customer-facing item states: exactly one of policy, silent or setting."""
-
-    policy: tuple[NonEmpty, ...] | None = None
-    silent: bool = False
-    setting: bool = False
-
-    @field_validator("policy", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: object) -> object:
-        return (value,) if isinstance(value, str | int | float) else value
-
-    @model_validator(mode="after")
-    def _one_basis(self) -> Grounded:
-        if sum([self.policy is not None, self.silent, self.setting]) != 1:
-            raise ValueError("say where this comes from with exactly one of `policy: <section>` (the policy's own "
-                             "rule), `silent: true` (what the policy does not say) or `setting: true` (the "
-                             "company's own choice)")
-        if self.policy == ():
-            raise ValueError("policy: name at least one section")
-        return self
-
-    @property
-    def basis(self) -> Basis:
-        if self.policy is not None:
-            return Basis.POLICY
-        return Basis.SILENT if self.silent else Basis.SETTING
-
-
-class Statement(Grounded, _Worded):
-    """A sentence a customer may read, with its basis."""
-
-
-class Company(_Strict):
+class Company(Strict):
     name: Text
     responsible: Text
     address: Text | None = None  # a postal address; None where the policy gives none
@@ -162,49 +87,6 @@ class Company(_Strict):
         if self.email is None and self.phone is None:
             raise ValueError("a company needs at least an email or a phone to be contacted")
         return self
-
-
-MonthDay = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
-
-
-class Closure(_Strict):
-    """A closure that recurs every year, e.g. the year-end and New Year holidays (12-29 to 01-03)."""
-
-    first: MonthDay
-    last: MonthDay
-    name: Text
-
-    def covers(self, day: date) -> bool:
-        md = f"{day.month:02d}-{day.day:02d}"
-        if self.first <= self.last:
-            return self.first <= md <= self.last
-        return md >= self.first or md <= self.last  # wraps over the new year
-
-
-class BusinessCalendar(Grounded):
-    """Which days count as business days for deadlines."""
-
-    timezone: NonEmpty = "Asia/Tokyo"
-    working_days: list[Weekday] = Field(min_length=1)
-    # A country code of the `holidays` library (JP: Japan's national holidays, substitute holidays included).
-    public_holidays: NonEmpty | None = None
-    closures: list[Closure] = []
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
-
-    @field_validator("public_holidays")
-    @classmethod
-    def _known_country(cls, value: str | None) -> str | None:
-        if value is not None and value not in holidays.list_supported_countries():
-            raise ValueError(f"no public-holiday calendar for {value!r} (use a country code such as JP)")
-        return value
 
 
 class Retention(Grounded):
@@ -285,7 +167,7 @@ class RequestRule(Grounded):
         return self.identity_check.required
 
 
-class Unconfirmed(_Strict):
+class Unconfirmed(Strict):
     """A text that is our rendering, not the policy's words (e.g. a Japanese trade name)."""
 
     field: NonEmpty
@@ -296,7 +178,7 @@ _POLICY_WORDS = {Language.EN: re.compile(r"\bpolic(y|ies)\b|\bsection \d", re.I)
                  Language.JA: re.compile(r"ポリシー|方針|第\d+項")}
 
 
-class PolicyPack(_Strict):
+class PolicyPack(Strict):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
     source: NonEmpty
     policy_date: NonEmpty

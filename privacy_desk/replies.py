@@ -16,19 +16,11 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 
+from privacy_desk.basis import Basis, Grounded, Statement
+from privacy_desk.business_calendar import Weekday
 from privacy_desk.errors import TemplateError
 from privacy_desk.languages import Language
-from privacy_desk.policy import (
-    Basis,
-    Detail,
-    Grounded,
-    PolicyPack,
-    RefusalGround,
-    RequestKind,
-    Statement,
-    Topic,
-    Weekday,
-)
+from privacy_desk.policy import Detail, PolicyPack, RefusalGround, RequestKind, Topic
 
 RESPONSES_DIR = Path(__file__).resolve().parent.parent / "responses"
 

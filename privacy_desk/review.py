@@ -13,12 +13,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from privacy_desk import decisions
+from privacy_desk.basis import Basis
 from privacy_desk.db import transaction
 from privacy_desk.errors import PrivacyDeskError
 from privacy_desk.languages import Language
 from privacy_desk.mail_out import new_message_id
 from privacy_desk.models import Ticket
-from privacy_desk.policy import Basis, Detail, PolicyPack, RequestKind
+from privacy_desk.policy import Detail, PolicyPack, RequestKind
 from privacy_desk.replies import Purpose, RenderedReply, ReplyChannel, ReplyRenderer, reply_context
 from privacy_desk.staff import StaffAccounts
 from privacy_desk.status import TicketStatus

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from privacy_desk.policy import BusinessCalendar, Weekday
+from privacy_desk.business_calendar import BusinessCalendar, Weekday
 
 _WEEKDAYS = list(Weekday)  # Monday first, as date.weekday() counts
 # No calendar leaves a year without a business day; past this many days something is wrong with the pack.

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from privacy_desk.basis import Basis
 from privacy_desk.languages import Language
-from privacy_desk.policy import Basis, Detail, PolicyPack, RequestKind, Topic, load_pack
+from privacy_desk.policy import Detail, PolicyPack, RequestKind, Topic, load_pack
 from privacy_desk.replies import RESPONSES_DIR, Purpose, ReplyChannel, ReplyRenderer, company_context, reply_context
 
 OPEN, MID, CLOSE = "\ue000", "\ue001", "\ue002"

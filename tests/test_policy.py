@@ -9,18 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from privacy_desk.basis import Basis, Statement
 from privacy_desk.errors import PolicyError
-from privacy_desk.policy import (
-    POLICY_DIR,
-    Basis,
-    Detail,
-    PolicyPack,
-    RequestKind,
-    Statement,
-    Topic,
-    load_pack,
-    load_pack_file,
-)
+from privacy_desk.policy import POLICY_DIR, Detail, PolicyPack, RequestKind, Topic, load_pack, load_pack_file
 
 SHIPPED = POLICY_DIR / "itosoft.yml"
 

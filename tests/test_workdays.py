@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from privacy_desk import decisions
-from privacy_desk.policy import BusinessCalendar, RequestKind, load_pack
+from privacy_desk.business_calendar import BusinessCalendar
+from privacy_desk.policy import RequestKind, load_pack
 from privacy_desk.status import TicketStatus
 from privacy_desk.workdays import add_business_days, is_business_day, local_date, public_holiday
 
