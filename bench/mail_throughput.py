@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
+from desk_app.rasa import free_port, is_up, rasa_server  # noqa: E402
 from privacy_desk.db import make_engine, migrate, session_factory  # noqa: E402
 from privacy_desk.models import MailboxState, Message  # noqa: E402
-from privacy_desk.rasa import free_port, is_up, rasa_server  # noqa: E402
 from tests.mail.builders import mail  # noqa: E402
 from tests.support.imap import imap_server  # noqa: E402
 from tests.support.postgres import postgres_server  # noqa: E402
@@ -69,7 +69,7 @@ def run(label: str, database_url: str, imap, rasa_url: str, messages: list[tuple
            "IMAP_TLS": "false", "IMAP_USER": imap.user, "IMAP_PASSWORD": imap.password, "IMAP_MAILBOX": mailbox,
            "IMAP_IDLE_SECONDS": "1", "RASA_URL": rasa_url}
     log = open(work / f"poller-{label}.log", "ab")  # noqa: SIM115
-    poller = subprocess.Popen([sys.executable, "-m", "privacy_desk", "mail", "poll"], env=env, stdout=log,
+    poller = subprocess.Popen([sys.executable, "-m", "desk_app", "mail", "poll"], env=env, stdout=log,
                               stderr=subprocess.STDOUT)
     time.sleep(4)  # let it connect and start IDLE
     appended: dict[str, float] = {}

@@ -21,11 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from desk_app.rasa import free_port, is_up, rasa_server  # noqa: E402
 from privacy_desk.classify import NluClient, classify  # noqa: E402
 from privacy_desk.decisions import topic_for_intent  # noqa: E402
 from privacy_desk.languages import Language  # noqa: E402
 from privacy_desk.policy import load_pack  # noqa: E402
-from privacy_desk.rasa import free_port, is_up, rasa_server  # noqa: E402
 from privacy_desk.replies import Purpose, ReplyChannel, ReplyRenderer, reply_context  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "data" / "policy_questions.jsonl"

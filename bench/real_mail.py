@@ -19,12 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from desk_app.rasa import free_port, is_up, rasa_server  # noqa: E402
 from mail_ingest.parse import Unparseable, parse_mail  # noqa: E402
 from mail_ingest.pipeline import MailPipeline  # noqa: E402
 from privacy_desk.classify import NluClient, classify  # noqa: E402
 from privacy_desk.db import make_engine, migrate  # noqa: E402
 from privacy_desk.policy import load_pack  # noqa: E402
-from privacy_desk.rasa import free_port, is_up, rasa_server  # noqa: E402
 
 
 def naive_would_reply(raw: bytes) -> bool:

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || { echo "no .venv: run make setup first" >&2; exit 1; }
 .venv/bin/ruff check . || exit 1
 .venv/bin/mypy || exit 1
-.venv/bin/python -m pytest -q -p no:cacheprovider -m "not rasa and not postgres and not imap and not browser" "$@"
+# Two workers: the machine has two cores, and these tests share nothing but temporary folders.
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 -m "not rasa and not postgres and not imap and not browser" "$@"
 status=$?
 if [ "$status" -eq 5 ]; then echo "pytest ran no tests: failing" >&2; exit 1; fi
 exit "$status"

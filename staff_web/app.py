@@ -53,10 +53,11 @@ DONE = {
 }
 
 
-def create_app(sessions: sessionmaker[Session], pack: PolicyPack, mail_from: str) -> Starlette:
+def create_app(sessions: sessionmaker[Session], pack: PolicyPack, mail_from: str,
+               review: Review | None = None) -> Starlette:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["when"] = _when
-    review = Review(sessions, pack, mail_from)
+    review = review or Review(sessions, pack, mail_from)
 
     def _today() -> date:
         # Deadlines are business days of the company's calendar, so "today" is the company's date.

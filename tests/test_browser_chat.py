@@ -27,7 +27,7 @@ def chat_page(chat: ChatStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
     port = free_port()
     work = tmp_path_factory.mktemp("page")
     env = {**chat.env, "RASA_URL": chat.rasa_url}
-    with background([sys.executable, "-m", "privacy_desk", "chat-page", "--port", str(port)], env,
+    with background([sys.executable, "-m", "desk_app", "chat-page", "--port", str(port)], env,
                     work / "page.log") as process:
         url = f"http://127.0.0.1:{port}"
         wait_until_up(f"{url}/health", process)

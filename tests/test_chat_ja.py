@@ -83,7 +83,7 @@ def test_japanese_entities_inside_japanese_text(chat: ChatStack) -> None:
 
     text = "株式会社サンプルの山田と申します。メールはyamada@example.jpです。TEL ０３－１２３４－５６７８"
     lines = [json.dumps({"text": text, "channel": "chat"}, ensure_ascii=False)]
-    result = subprocess.run([sys.executable, "-m", "privacy_desk", "classify", "--rasa-url", chat.rasa_url],
+    result = subprocess.run([sys.executable, "-m", "desk_app", "classify", "--rasa-url", chat.rasa_url],
                             input="\n".join(lines) + "\n", capture_output=True, text=True, env=chat.env, timeout=120)
     out = json.loads(result.stdout.splitlines()[0])
     assert out["language"] == "ja"

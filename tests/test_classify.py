@@ -30,7 +30,7 @@ On Mon, 2 Nov 2026 at 10:02, ITO Support <support@itosoft.com> wrote:
 
 
 def classify(chat: ChatStack, lines: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "privacy_desk", "classify", "--rasa-url", chat.rasa_url],
+    return subprocess.run([sys.executable, "-m", "desk_app", "classify", "--rasa-url", chat.rasa_url],
                           input="\n".join(lines) + "\n", capture_output=True, text=True, env=chat.env, timeout=120)
 
 

@@ -22,7 +22,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "privacy_desk", *args], capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "desk_app", *args], capture_output=True, text=True, env=env)
 
 
 def test_migrate_list_show(env: dict[str, str]) -> None:

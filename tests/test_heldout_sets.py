@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from desk_app.nlu_data import HELD_OUT, held_out_files, plain_text, read_items, training_examples
 from privacy_desk.classify import BUSINESS_INTENTS, ENTITY_NAMES
-from privacy_desk.nlu_data import HELD_OUT, held_out_files, plain_text, read_items, training_examples
 
 LANGUAGES = ("en", "ja")
 ALL_FILES = [path for kind in HELD_OUT for language in LANGUAGES for path in held_out_files(kind, language)]

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from privacy_desk.rasa import RASA_VENV, rasa_env
+from desk_app.rasa import RASA_VENV, rasa_env
 
 pytestmark = pytest.mark.rasa  # runs in Rasa's virtualenv
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import patch_rasa
-from privacy_desk.rasa import RASA_VENV
+from desk_app.rasa import RASA_VENV
 
 pytestmark = pytest.mark.rasa  # runs in Rasa's virtualenv
 

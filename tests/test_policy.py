@@ -183,7 +183,7 @@ def test_non_mapping_and_missing_file(tmp_path: Path) -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "privacy_desk", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "desk_app", *args], capture_output=True, text=True)
 
 
 def test_policy_check_command(tmp_path: Path) -> None:

@@ -8,13 +8,12 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from privacy_desk.db import make_engine, session_factory
+from desk_app.services import build_services
 from privacy_desk.desk import Desk
-from privacy_desk.keys import secret_key
 from privacy_desk.languages import DEFAULT_LANGUAGE, Language, detect_language
-from privacy_desk.policy import PolicyPack, RequestKind, load_pack
+from privacy_desk.policy import PolicyPack, RequestKind
 from privacy_desk.replies import ReplyRenderer, company_context, request_context
-from privacy_desk.settings import Settings, load_settings
+from privacy_desk.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -36,12 +35,10 @@ class Runtime:
 
 @cache
 def runtime() -> Runtime:
-    settings = load_settings()
-    pack = load_pack(settings.privacy_policy)
-    renderer = ReplyRenderer()
-    sessions = session_factory(make_engine(settings.database_url))
-    desk = Desk(sessions, pack, secret_key(settings), settings.mail_from, renderer)
-    return Runtime(settings, pack, desk, renderer)
+    """The action server's services, built once per process from the composition root (rasa-sdk makes the
+    actions itself, so they cannot be handed their services)."""
+    services = build_services()
+    return Runtime(services.settings, services.pack, services.desk, services.renderer)
 
 
 def language_of(tracker: Tracker) -> Language:

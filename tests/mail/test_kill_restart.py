@@ -67,7 +67,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(imap: ImapServer
 
     feeder = threading.Thread(target=feed)
     feeder.start()
-    command = [sys.executable, "-m", "privacy_desk", "mail", "poll"]
+    command = [sys.executable, "-m", "desk_app", "mail", "poll"]
     log = open(tmp_path / "poller.log", "ab")  # noqa: SIM115
     kills = 0
     try:

@@ -105,7 +105,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory, imap: ImapServer, chat: ChatS
                "IMAP_TLS": "false", "IMAP_USER": imap.user, "IMAP_PASSWORD": imap.password,
                "IMAP_IDLE_SECONDS": "2", "IMAP_MAILBOX": mailbox, "RASA_URL": chat.rasa_url, "MAIL_FROM": SUPPORT,
                "MAIL_ALIASES": ALIAS}
-        cli = [sys.executable, "-m", "privacy_desk"]
+        cli = [sys.executable, "-m", "desk_app"]
         with background([*cli, "mail", "poll"], env, work / "poller.log"), \
                 background([*cli, "outbox", "run", "--interval", "0.2"], env, work / "outbox.log"):
             yield MailDesk(imap, smtp, database_url, mailbox)
@@ -245,7 +245,7 @@ def test_japanese_mail_is_decoded(desk: MailDesk, chat: ChatStack, tmp_path: Pat
                          sender=customer(), subject=encoded_word("個人情報削除のお願い"),
                          message_id=make_msgid(domain="example.jp")))
     env = {**app_env(desk.database_url, desk.smtp.port, tmp_path), "RASA_URL": chat.rasa_url}
-    result = subprocess.run([sys.executable, "-m", "privacy_desk", "mail", "process", str(eml), "--dry-run", "--json"],
+    result = subprocess.run([sys.executable, "-m", "desk_app", "mail", "process", str(eml), "--dry-run", "--json"],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     decision = json.loads(result.stdout)
@@ -268,7 +268,7 @@ def test_mail_import_folder_and_mbox(chat: ChatStack, tmp_path: Path) -> None:
     box.flush()
     database_url = f"sqlite:///{tmp_path / 'import.db'}"
     env = {**app_env(database_url, 1, tmp_path), "RASA_URL": chat.rasa_url}
-    cli = [sys.executable, "-m", "privacy_desk", "mail", "import"]
+    cli = [sys.executable, "-m", "desk_app", "mail", "import"]
     first = subprocess.run([*cli, str(folder)], capture_output=True, text=True, env=env, timeout=120)
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip().splitlines()[-1] == "total: 1 answered, 1 ignored, 1 opened"

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from desk_app.services import build_services
 from privacy_desk.db import transaction
 from privacy_desk.desk import Desk
 from privacy_desk.languages import Language
 from privacy_desk.policy import PolicyPack, RequestKind, load_pack
+from privacy_desk.settings import Settings
 from privacy_desk.staff import Role, StaffAccounts
-from staff_web.app import create_app
 
 PACK = load_pack("itosoft")
 MAIL_FROM = "privacy@itosoft.example.com"
@@ -55,7 +56,8 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Test
 def app(sessions: sessionmaker[Session]) -> Starlette:
     add_staff(sessions, "alice", Role.ADMIN)
     add_staff(sessions, "bob")
-    return create_app(sessions, PACK, MAIL_FROM)
+    settings = Settings.from_mapping({"PRIVACY_POLICY": PACK.id, "MAIL_FROM": MAIL_FROM, "SECRET_KEY": "k" * 32})
+    return build_services(settings, sessions=sessions).staff_app()
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-
 @pytest.fixture(scope="module")
 def staff_app(chat: ChatStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The staff app on the chat stack's database, with one account."""
-    cli = [sys.executable, "-m", "privacy_desk"]
+    cli = [sys.executable, "-m", "desk_app"]
     added = subprocess.run([*cli, "staff", "add", "reviewer", "--name", "Rie Viewer"], env=chat.env,
                            cwd=PROJECT_ROOT, input=f"{PASSWORD}\n{PASSWORD}\n", capture_output=True, text=True)
     assert added.returncode == 0, added.stderr

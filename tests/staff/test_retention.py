@@ -108,7 +108,7 @@ def test_retention_command(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'r.db'}"
     env = {**os.environ, "DATABASE_URL": url, "PRIVACY_DESK_ENV_FILE": str(tmp_path / "none.env"),
            "PRIVACY_DESK_DATA": str(tmp_path)}
-    cli = [sys.executable, "-m", "privacy_desk"]
+    cli = [sys.executable, "-m", "desk_app"]
     subprocess.run([*cli, "db", "migrate"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
     result = subprocess.run([*cli, "retention", "run"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

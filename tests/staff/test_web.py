@@ -383,7 +383,7 @@ def test_logs_carry_no_personal_data(signed_in: SignedIn, sessions: sessionmaker
 def test_staff_add_command(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", "PRIVACY_DESK_DATA": str(tmp_path),
            "PRIVACY_DESK_ENV_FILE": str(tmp_path / "none.env")}
-    cli = [sys.executable, "-m", "privacy_desk"]
+    cli = [sys.executable, "-m", "desk_app"]
     subprocess.run([*cli, "db", "migrate"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
     added = subprocess.run([*cli, "staff", "add", "carol", "--role", "admin", "--name", "Carol"], env=env,
                            cwd=PROJECT_ROOT, input=f"{PASSWORD}\n{PASSWORD}\n", capture_output=True, text=True)
@@ -418,8 +418,8 @@ def test_mail_left_unanswered_is_visible_to_staff(signed_in: SignedIn, sessions:
 
 
 def test_run_starts_the_staff_app() -> None:
+    from desk_app.supervisor import planned_processes
     from privacy_desk.settings import Settings
-    from privacy_desk.supervisor import planned_processes
 
     processes, _ = planned_processes(Settings.from_mapping({"WEB_PORT": "9191"}), "model.tar.gz")
     web = next(p for p in processes if p.name == "web")

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
+from desk_app.rasa import rasa_server
 from privacy_desk import db
 from privacy_desk.models import Ticket
-from privacy_desk.rasa import rasa_server
 from privacy_desk.settings import PROJECT_ROOT
 from tests.support.postgres import free_port
 
@@ -94,7 +94,7 @@ def chat_stack(workdir: Path, smtp_port: int, policy: str = "itosoft",
             [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(action_port)], env,
             workdir / "actions.log"))
         wait_until_up(f"http://127.0.0.1:{action_port}/health", actions)
-        stack.enter_context(background([sys.executable, "-m", "privacy_desk", "outbox", "run", "--interval", "0.2"],
+        stack.enter_context(background([sys.executable, "-m", "desk_app", "outbox", "run", "--interval", "0.2"],
                                        env, workdir / "outbox.log"))
         rasa = stack.enter_context(rasa_server(free_port(), action_url=f"http://127.0.0.1:{action_port}/webhook",
                                                log_file=workdir / "rasa.log"))

@@ -18,7 +18,7 @@ class Process:
 def planned_processes(settings: Settings, model: str) -> tuple[list[Process], list[str]]:
     """The processes for these settings, and notes on what is not started and how to enable it."""
     python = sys.executable
-    cli = [python, "-m", "privacy_desk"]
+    cli = [python, "-m", "desk_app"]
     rasa_port = settings.rasa_url.rsplit(":", 1)[-1].split("/")[0]
     processes = [
         Process("actions", [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port",

@@ -1,0 +1,3 @@
+from desk_app.cli import main
+
+main()

@@ -1,0 +1,50 @@
+"""What every command shares: the group, the services (built on first use, so `--help` and `policy check`
+need no database), and one-line errors."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy.orm import Session, sessionmaker
+
+from desk_app.services import Services, build_services
+from privacy_desk.policy import PolicyPack
+from privacy_desk.settings import Settings
+
+
+class App:
+    """The services of one command, built when a command first needs them."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = build_services()
+        return self._services
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def pack(self) -> PolicyPack:
+        return self.services.pack
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self.services.sessions
+
+
+pass_app = click.make_pass_decorator(App, ensure=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """privacy-desk: privacy inquiries by chat and email, under a company's privacy policy."""
+
+
+def safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,105 @@
+"""Commands: `web` (the staff app), `staff` (accounts) and `retention`."""
+
+from __future__ import annotations
+
+import click
+
+from desk_app.cli.base import App, cli, pass_app
+from privacy_desk import db
+from privacy_desk.staff import Role, StaffAccounts
+from privacy_desk.tickets import utcnow
+
+
+@cli.command("web")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, help="Default: WEB_PORT (8081).")
+@click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), help="Serve HTTPS with this certificate.")
+@click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), help="The certificate's private key.")
+@pass_app
+def web(app: App, host: str, port: int | None, ssl_certfile: str | None, ssl_keyfile: str | None) -> None:
+    """Serve the staff review app (sign-in required for everything but /login and /health)."""
+    import logging
+
+    import uvicorn
+
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    db.migrate(app.settings.database_url)
+    # uvicorn's access log would write query strings (a searched email address): the app logs paths only.
+    uvicorn.run(app.services.staff_app(), host=host,
+                port=port or app.settings.web_port, access_log=False, log_level="warning", proxy_headers=True,
+                forwarded_allow_ips=app.settings.trusted_proxies, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+
+
+@cli.group("staff")
+def staff_group() -> None:
+    """Staff accounts for the review app."""
+
+
+@staff_group.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", default="", help="The name shown in the app and the audit trail.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="staff", show_default=True)
+@click.password_option(help="Prompted for (twice) when not given; read from stdin when it is not a terminal.")
+@pass_app
+def staff_add(app: App, username: str, display_name: str, role: str, password: str) -> None:
+    """Create a staff account."""
+    with db.transaction(app.sessions) as session:
+        user = StaffAccounts(session).add(username, display_name, password, Role(role))
+        click.echo(f"added {user.role} {user.username}")
+
+
+@staff_group.command("list")
+@pass_app
+def staff_list(app: App) -> None:
+    """List staff accounts."""
+    from privacy_desk.staff import is_locked
+
+    with app.sessions() as session:
+        for user in StaffAccounts(session).all():
+            state = "locked" if is_locked(user, utcnow()) else "active" if user.active else "disabled"
+            click.echo(f"{user.username}\t{user.role}\t{state}\t{user.display_name}")
+
+
+@staff_group.command("unlock")
+@click.argument("username")
+@pass_app
+def staff_unlock(app: App, username: str) -> None:
+    """Lift the lockout after repeated failed sign-ins."""
+    with db.transaction(app.sessions) as session:
+        StaffAccounts(session).unlock(username, actor="cli")
+    click.echo(f"unlocked {username}")
+
+
+@staff_group.command("disable")
+@click.argument("username")
+@pass_app
+def staff_disable(app: App, username: str) -> None:
+    """Stop an account from signing in (and end its sessions)."""
+    with db.transaction(app.sessions) as session:
+        StaffAccounts(session).set_active(username, False, actor="cli")
+    click.echo(f"disabled {username}")
+
+
+@cli.group("retention")
+def retention_group() -> None:
+    """Personal data retention."""
+
+
+@retention_group.command("run")
+@click.option("--dry-run", is_flag=True, help="List what would be anonymised; change nothing.")
+@pass_app
+def retention_run(app: App, dry_run: bool) -> None:
+    """Anonymise finished tickets (and loose mail) older than the policy pack's retention period."""
+    from privacy_desk.retention import run_retention
+
+    with db.transaction(app.sessions) as session:
+        report = run_retention(session, app.pack, dry_run=dry_run)
+        expired = 0 if dry_run else StaffAccounts(session).purge_expired_sessions()
+    verb = "would anonymise" if dry_run else "anonymised"
+    click.echo(f"retention {app.pack.retention_days} days (finished before {report.cutoff:%Y-%m-%d}): "
+               f"{verb} {len(report.tickets)} tickets and {report.loose_messages} other messages")
+    for reference in report.tickets:
+        click.echo(f"  {reference}")
+    if expired:
+        click.echo(f"removed {expired} expired staff sessions")

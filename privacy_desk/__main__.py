@@ -1,3 +1,0 @@
-from privacy_desk.cli import main
-
-main()
