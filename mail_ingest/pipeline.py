@@ -1,8 +1,8 @@
 """One mail, from raw bytes to a decision and its queued reply. The email channel's whole flow is here.
 
     read:   parse -> our own mail? machine mail? -> classify                      (no database)
-    record: already seen? -> keep our own mail for staff -> never answer machines -> thread to a ticket?
-            -> open / answer / keep for staff (unclear, not a privacy matter, nothing said, too many replies)
+    record: facts from the store (seen before? its ticket? replies today?) -> plan_mail (pure, in the core:
+            privacy_desk/mail_plan.py) -> carry the plan out: open / answer / follow up / keep for staff
 
 `read` touches no database, so the poller runs it for the next mails while the current one commits. The
 decision, the ticket change, the queued reply and the mailbox position commit in one transaction in `record`;
@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from mail_ingest.loops import no_reply_reason
 from mail_ingest.parse import ParsedMail, Unparseable, parse_mail
 from privacy_desk.classify import Classification
-from privacy_desk.decisions import find_reference, kind_for_intent, topic_for_intent
+from privacy_desk.decisions import find_reference
 from privacy_desk.desk import Desk, MailThread, Outcome
 from privacy_desk.languages import Language, detect_language
+from privacy_desk.mail_plan import MailFacts, MailStep, keep_reason, plan_mail
 from privacy_desk.mailbox_state import MailboxPosition, record_position
 from privacy_desk.mailtext import customer_words, split_mail_text, subject_words
 from privacy_desk.models import Message, Ticket
@@ -36,8 +37,6 @@ from privacy_desk.status import TicketStatus
 from privacy_desk.tickets import Channel, IncomingMessage, TicketService, utcnow
 from privacy_desk.verification import find_code
 
-# At most this many automatic replies to one address a day: a flood gets tickets for staff, not mail.
-REPLY_LIMIT_PER_DAY = 5
 ACTOR = "mail"
 
 Classifier = Callable[[str, str | None], Classification]  # (body, subject) -> classification
@@ -152,82 +151,70 @@ class MailPipeline:
     # -- the flow ------------------------------------------------------------------------------------------
 
     def _decide(self, read: ReadMail, sessions: sessionmaker[Session]) -> MailDecision:
+        """Gather the facts, let `plan_mail` decide, carry the plan out."""
         desk = self._desk(sessions)
         mail = read.mail
         if mail is None:
+            plan = plan_mail(MailFacts(problem=read.problem))
             desk.quarantine(self._raw_incoming(read.raw), read.problem)
-            return MailDecision("quarantined", f"cannot parse: {read.problem}")
-
-        with sessions() as session:
-            tickets = TicketService(session, self.pack, self.clock)
-            if mail.message_id and tickets.message_seen(mail.message_id):
-                return MailDecision("ignored", "already processed (same Message-ID)")
-            ticket = self._thread(tickets, mail)
-            if read.own:
-                reference = ticket.reference if ticket else None
-            elif read.no_reply or read.classification is None:
-                return MailDecision("ignored", f"not answered automatically: {read.no_reply}")
-            reference = ticket.reference if ticket else None
-            status = TicketStatus(ticket.status) if ticket else None
-            flood = tickets.replies_sent_to(self._customer(mail), self.clock() - timedelta(days=1)) \
-                >= REPLY_LIMIT_PER_DAY
-
-        new_text, language, result = read.new_text, read.language, read.classification
+            return MailDecision(plan.action, plan.reason)
+        facts, reference = self._facts(read, mail, sessions)
+        plan = plan_mail(facts)
+        result, language = read.classification, read.language
+        intent = result.intent if result else None
+        if plan.step is MailStep.NOTHING:
+            return MailDecision(plan.action, plan.reason)
         incoming = self._incoming(mail, language)
-        if read.own:
-            desk.hold_for_staff(incoming, read.own, reference)
-            return MailDecision("ignored", f"{read.own}: kept for staff, not answered", ticket=reference,
-                                language=language.value)
-        assert result is not None  # only our own mail and machine mail go unclassified
         thread = MailThread(mail.message_id, " ".join(mail.references) or None)
-        if reference is not None:
-            return self._followup(desk, reference, status, new_text, result, language, incoming, thread, flood)
-
-        def keep(reason: str, intent: str | None = None) -> MailDecision:
-            # Not answered, not machine mail: a person still sees it, with the reason.
-            desk.hold_for_staff(incoming, reason)
-            return MailDecision("ignored", f"{reason}: kept for staff", intent, language=language.value)
-
-        if not customer_words(new_text) and not subject_words(mail.subject):
-            return keep("no text to act on")
-        kind, topic = kind_for_intent(result.intent), topic_for_intent(result.intent)
-        if result.uncertain:
-            # A person reads what the model cannot place; a wrong automatic ticket or answer helps no one.
-            return keep("unclear to the classifier", result.intent)
-        if kind is None and topic is None:
-            return keep("not a privacy matter", result.intent)
-        if flood:
-            return keep(f"reply limit reached for this sender ({REPLY_LIMIT_PER_DAY} a day)", result.intent)
-        if topic is not None:
-            outcome = desk.answer_by_mail(topic, to=self._customer(mail), language=language, actor=ACTOR,
+        if plan.step is MailStep.KEEP:
+            # Not answered, not machine mail: a person still sees it, on its ticket or with the reason.
+            desk.hold_for_staff(incoming, keep_reason(plan), reference)
+            return MailDecision(plan.action, plan.reason, intent, reference, language=language.value)
+        assert result is not None  # every other step follows a classification
+        step = {"language": language, "actor": ACTOR, "incoming": incoming, "thread": thread}
+        if plan.step is MailStep.CHECK_CODE and reference:
+            outcome = desk.check_code(reference, read.new_text, channel=Channel.EMAIL, **step)  # type: ignore[arg-type]
+            return MailDecision(plan.action, f"{plan.reason}: {outcome.code_check}", ticket=reference,
+                                missing_details=[d.value for d in outcome.missing], language=language.value,
+                                queued=outcome.queued_mail)
+        if plan.step is MailStep.ADD_DETAILS and reference:
+            outcome = desk.add_details(reference, result.entities, channel=Channel.EMAIL, **step)  # type: ignore[arg-type]
+            return self._decision(plan.action, plan.reason, result, outcome, language)
+        if plan.step is MailStep.FOLLOWUP and reference:
+            desk.record_followup(reference, incoming, ACTOR)
+            return MailDecision(plan.action, plan.reason, ticket=reference, language=language.value)
+        if plan.step is MailStep.ANSWER and plan.topic is not None:
+            outcome = desk.answer_by_mail(plan.topic, to=self._customer(mail), language=language, actor=ACTOR,
                                           incoming=incoming, thread=thread, customer_name=result.entities.get("name"))
-            return self._decision("answered", f"policy question ({topic.value})", result, outcome, language)
+            return self._decision(plan.action, plan.reason, result, outcome, language)
+        assert plan.step is MailStep.OPEN and plan.kind is not None, plan
         details = {**result.entities, "email": self._customer(mail)}
         if "name" not in details and mail.from_name:
             details["name"] = mail.from_name
-        outcome = desk.open_request(kind=kind, details=details, channel=Channel.EMAIL, language=language,  # type: ignore[arg-type]
+        outcome = desk.open_request(kind=plan.kind, details=details, channel=Channel.EMAIL, language=language,
                                     actor=ACTOR, incoming=incoming, intent=result.intent,
                                     confidence=result.confidence, thread=thread)
-        return self._decision("opened", f"{kind.value} request", result, outcome, language)  # type: ignore[union-attr]
+        return self._decision(plan.action, plan.reason, result, outcome, language)
 
-    def _followup(self, desk: Desk, reference: str, status: TicketStatus | None, new_text: str,
-                  result: Classification, language: Language, incoming: IncomingMessage, thread: MailThread,
-                  flood: bool) -> MailDecision:
-        if status is TicketStatus.AWAITING_VERIFICATION and find_code(new_text):
-            outcome = desk.check_code(reference, new_text, channel=Channel.EMAIL, language=language, actor=ACTOR,
-                                      incoming=incoming, thread=thread)
-            return MailDecision("followup", f"identity code: {outcome.code_check}", ticket=reference,
-                                missing_details=[d.value for d in outcome.missing], language=language.value,
-                                queued=outcome.queued_mail)
-        if status in {TicketStatus.AWAITING_DETAILS, TicketStatus.AWAITING_VERIFICATION} and not flood:
-            outcome = desk.add_details(reference, result.entities, channel=Channel.EMAIL, language=language,
-                                       actor=ACTOR, incoming=incoming, thread=thread)
-            return MailDecision("followup", "details from the customer's reply", result.intent, reference,
-                                [d.value for d in outcome.missing], language=language.value,
-                                queued=outcome.queued_mail)
-        desk.record_followup(reference, incoming, ACTOR)
-        return MailDecision("followup", "customer's reply added to the ticket for staff", ticket=reference,
-                            language=language.value)
+    def _facts(self, read: ReadMail, mail: ParsedMail, sessions: sessionmaker[Session]) -> tuple[MailFacts, str | None]:
+        """What the decision needs from the store, read in one session; and the reference of the mail's ticket."""
+        with sessions() as session:
+            tickets = TicketService(session, self.pack, self.clock)
+            seen = bool(mail.message_id and tickets.message_seen(mail.message_id))
+            # Machine mail is never answered: no need to look for its ticket or count replies.
+            settled = seen or (read.no_reply is not None and read.own is None)
+            ticket = None if settled else self._thread(tickets, mail)
+            since = self.clock() - timedelta(days=1)
+            replies = 0 if settled else tickets.replies_sent_to(self._customer(mail), since)
+            result = read.classification
+            facts = MailFacts(
+                seen_before=seen, own=read.own, machine=read.no_reply,
+                ticket_status=TicketStatus(ticket.status) if ticket else None,
+                has_code=find_code(read.new_text) is not None,
+                said_something=bool(customer_words(read.new_text) or subject_words(mail.subject)),
+                intent=result.intent if result else None, uncertain=bool(result and result.uncertain),
+                replies_today=replies)
+            return facts, ticket.reference if ticket else None
 
     # -- small helpers -------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Pure decisions about one inquiry: which kind, which details are missing, which status, which due date.
+"""Pure decisions about one inquiry: which kind, which details are missing, which status, which due date, and
+which replies follow a step.
 
 No I/O here: every function takes plain data and returns plain data, so channels and tests share them.
 """
@@ -7,10 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from privacy_desk.business_calendar import BusinessCalendar
 from privacy_desk.policy import Detail, RequestKind, RequestRule, Topic
+from privacy_desk.replies import Purpose, ReplyChannel
 from privacy_desk.status import ACTIVE_STATUSES, TicketStatus
 from privacy_desk.workdays import add_business_days, local_date
 
@@ -87,3 +90,26 @@ def due_date(opened_at: datetime, rule: RequestRule, calendar: BusinessCalendar)
 
 def is_overdue(due: date, today: date, status: TicketStatus) -> bool:
     return status in ACTIVE_STATUSES and today > due
+
+
+@dataclass(frozen=True)
+class PlannedReply:
+    purpose: Purpose
+    channel: ReplyChannel
+    with_code: bool = False  # the mail carries a fresh one-time code
+
+
+def replies_for(status: TicketStatus, channel: str, has_email: bool) -> list[PlannedReply]:
+    """What the customer is told after a bot step leaves a ticket in `status`, on the channel they used.
+
+    Chat shows its lines at once; mail is the record. A code always goes by mail, whatever the channel, so the
+    person who holds the mailbox confirms it. Chat customers get the acknowledgement by mail too."""
+    chat = channel == ReplyChannel.CHAT
+    if status is TicketStatus.AWAITING_DETAILS:
+        return [PlannedReply(Purpose.ASK_DETAILS, ReplyChannel.CHAT if chat else ReplyChannel.EMAIL)]
+    if status is TicketStatus.AWAITING_VERIFICATION:
+        shown = [PlannedReply(Purpose.ACKNOWLEDGEMENT, ReplyChannel.CHAT),
+                 PlannedReply(Purpose.VERIFY_IDENTITY, ReplyChannel.CHAT)] if chat else []
+        return [*shown, PlannedReply(Purpose.VERIFY_IDENTITY, ReplyChannel.EMAIL, with_code=True)]
+    shown = [PlannedReply(Purpose.ACKNOWLEDGEMENT, ReplyChannel.CHAT)] if chat else []
+    return [*shown, PlannedReply(Purpose.ACKNOWLEDGEMENT, ReplyChannel.EMAIL)] if has_email else shown

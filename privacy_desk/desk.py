@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from privacy_desk.db import transaction
+from privacy_desk.decisions import replies_for
 from privacy_desk.languages import Language
 from privacy_desk.mail_out import new_message_id
 from privacy_desk.models import Ticket
@@ -159,25 +160,18 @@ class Desk:
         missing = tickets.missing_details(ticket)
         texts: list[str] = []
         queued: list[int] = []
-        chat = channel == Channel.CHAT
-        if status is TicketStatus.AWAITING_DETAILS:
-            if chat:
-                texts.append(self._chat(tickets, ticket, Purpose.ASK_DETAILS, language, actor, missing=missing))
+        for reply in replies_for(status, channel, has_email=bool(ticket.email)):
+            extra: dict[str, Any] = {}
+            if reply.purpose is Purpose.ASK_DETAILS:
+                extra["missing"] = missing
+            if reply.purpose is Purpose.VERIFY_IDENTITY:
+                extra["code_minutes"] = _minutes()
+            if reply.channel is ReplyChannel.CHAT:
+                texts.append(self._chat(tickets, ticket, reply.purpose, language, actor, **extra))
+            elif reply.with_code:
+                queued.append(self._send_code(tickets, ticket, channel, language, actor, thread))
             else:
-                queued.append(self._mail(tickets, ticket, Purpose.ASK_DETAILS, language, actor, thread,
-                                         missing=missing))
-        elif status is TicketStatus.AWAITING_VERIFICATION:
-            if chat:
-                texts.append(self._chat(tickets, ticket, Purpose.ACKNOWLEDGEMENT, language, actor))
-                texts.append(self._chat(tickets, ticket, Purpose.VERIFY_IDENTITY, language, actor,
-                                        code_minutes=_minutes()))
-            queued.append(self._send_code(tickets, ticket, channel, language, actor, thread))
-        else:
-            if chat:
-                texts.append(self._chat(tickets, ticket, Purpose.ACKNOWLEDGEMENT, language, actor))
-            if ticket.email:
-                # Chat customers get the acknowledgement by mail too: a record they keep.
-                queued.append(self._mail(tickets, ticket, Purpose.ACKNOWLEDGEMENT, language, actor, thread))
+                queued.append(self._mail(tickets, ticket, reply.purpose, language, actor, thread, **extra))
         return Outcome(ticket.reference, status, texts, queued, missing)
 
     def _send_code(self, tickets: TicketService, ticket: Ticket, channel: str, language: Language, actor: str,

@@ -44,3 +44,24 @@ def test_references_and_due_dates() -> None:
     assert decisions.due_date(opened, pack.rule(RequestKind.DISCLOSURE), pack.calendar) == date(2026, 12, 16)
     assert decisions.is_overdue(date(2026, 1, 1), date(2026, 1, 2), TicketStatus.OPEN)
     assert not decisions.is_overdue(date(2026, 1, 1), date(2026, 1, 2), TicketStatus.RESOLVED)
+
+
+def test_which_replies_follow_a_step() -> None:
+    from privacy_desk.replies import Purpose, ReplyChannel
+
+    def plan(status: TicketStatus, channel: str, has_email: bool = True) -> list[tuple[str, str, bool]]:
+        return [(r.purpose.value, r.channel.value, r.with_code) for r in decisions.replies_for(status, channel,
+                                                                                                 has_email)]
+
+    assert plan(TicketStatus.AWAITING_DETAILS, "chat") == [("ask_details", "chat", False)]
+    assert plan(TicketStatus.AWAITING_DETAILS, "email") == [("ask_details", "email", False)]
+    # The code always goes by mail; the chat says that it was sent.
+    assert plan(TicketStatus.AWAITING_VERIFICATION, "chat") == [
+        ("acknowledgement", "chat", False), ("verify_identity", "chat", False), ("verify_identity", "email", True)]
+    assert plan(TicketStatus.AWAITING_VERIFICATION, "email") == [("verify_identity", "email", True)]
+    # Open: a chat customer gets the acknowledgement in the chat and, as a record, by mail.
+    assert plan(TicketStatus.OPEN, "chat") == [("acknowledgement", "chat", False), ("acknowledgement", "email", False)]
+    assert plan(TicketStatus.OPEN, "chat", has_email=False) == [("acknowledgement", "chat", False)]
+    assert plan(TicketStatus.OPEN, "email") == [("acknowledgement", "email", False)]
+    assert Purpose.ANSWER not in {r.purpose for r in decisions.replies_for(TicketStatus.OPEN, "chat", True)}
+    assert ReplyChannel.EMAIL in {r.channel for r in decisions.replies_for(TicketStatus.OPEN, "email", True)}
