@@ -22,7 +22,7 @@ from privacy_desk.models import Ticket
 from privacy_desk.policy import Detail, PolicyPack, RequestKind
 from privacy_desk.replies import Purpose, RenderedReply, ReplyChannel, ReplyRenderer, reply_context
 from privacy_desk.staff import StaffAccounts
-from privacy_desk.status import TicketStatus
+from privacy_desk.status import FINISHED_STATUSES, TicketStatus
 from privacy_desk.tickets import Channel, OutgoingMessage, TicketService, utcnow
 
 # The replies staff send, and the status each one moves the ticket to.
@@ -191,7 +191,7 @@ class Review:
 
 
 def _refuse_if_finished(ticket: Ticket) -> None:
-    if TicketStatus(ticket.status) in {TicketStatus.RESOLVED, TicketStatus.REJECTED, TicketStatus.CLOSED}:
+    if TicketStatus(ticket.status) in FINISHED_STATUSES:
         raise ReviewRefused(f"{ticket.reference} is already {ticket.status}")
 
 

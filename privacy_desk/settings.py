@@ -63,7 +63,6 @@ class Settings:
     imap_mailbox: str
     imap_idle_seconds: int
     imap_poll_seconds: int
-    log_personal_data: bool
     secret_key: str
 
     @classmethod
@@ -97,7 +96,6 @@ class Settings:
             imap_mailbox=env.get("IMAP_MAILBOX", "") or "INBOX",
             imap_idle_seconds=_int(env, "IMAP_IDLE_SECONDS", 60),
             imap_poll_seconds=_int(env, "IMAP_POLL_SECONDS", 30),
-            log_personal_data=_bool(env, "LOG_PERSONAL_DATA", False),
             secret_key=env.get("SECRET_KEY", ""),
         )
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
+from privacy_desk import decisions
 from privacy_desk.models import Ticket
 from privacy_desk.policy import RequestKind
-from privacy_desk.status import ACTIVE_STATUSES, TicketStatus
+from privacy_desk.status import TicketStatus
 from privacy_desk.tickets import Channel, TicketFilter
 
 PAGE_SIZE = 25
@@ -78,7 +79,7 @@ def page_count(total: int) -> int:
 
 
 def is_overdue(ticket: Ticket, today: date) -> bool:
-    return ticket.due_date < today and TicketStatus(ticket.status) in ACTIVE_STATUSES
+    return decisions.is_overdue(ticket.due_date, today, TicketStatus(ticket.status))
 
 
 EXPORT_COLUMNS = ("reference", "kind", "status", "channel", "language", "created_at", "due_date", "overdue",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import imaplib2
 
-from tests.support.postgres import free_port
+from desk_app.rasa import free_port
 
 CONFIG = """\
 protocols = imap

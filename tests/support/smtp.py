@@ -13,8 +13,8 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
+from desk_app.rasa import free_port
 from privacy_desk.verification import find_code
-from tests.support.postgres import free_port
 
 
 @dataclass

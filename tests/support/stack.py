@@ -14,11 +14,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from desk_app.rasa import rasa_server
+from desk_app.rasa import free_port, rasa_server
 from privacy_desk import db
 from privacy_desk.models import Ticket
 from privacy_desk.settings import PROJECT_ROOT
-from tests.support.postgres import free_port
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:

@@ -14,7 +14,6 @@ def test_defaults_need_no_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert settings.privacy_policy == "itosoft"
     assert settings.database_url == f"sqlite:///{PROJECT_ROOT / 'var' / 'privacy-desk.db'}"
     assert settings.rasa_url == "http://127.0.0.1:5005"
-    assert settings.log_personal_data is False
 
 
 def test_env_file_is_read_and_environment_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
