@@ -23,8 +23,8 @@ from sklearn.pipeline import make_pipeline, make_union
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from desk_app import nlu_data  # noqa: E402
 from desk_app.rasa import free_port, is_up, rasa_server  # noqa: E402
-from privacy_desk import nlu_data  # noqa: E402
 from privacy_desk.classify import BUSINESS_INTENTS, NluClient, classify  # noqa: E402
 from privacy_desk.mailtext import split_mail_text  # noqa: E402
 
