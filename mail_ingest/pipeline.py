@@ -26,7 +26,7 @@ from privacy_desk.classify import Classification
 from privacy_desk.decisions import find_reference
 from privacy_desk.desk import Desk, MailThread, Outcome
 from privacy_desk.languages import Language, detect_language
-from privacy_desk.mail_plan import MailFacts, MailStep, keep_reason, plan_mail
+from privacy_desk.mail_plan import MailFacts, MailStep, plan_mail
 from privacy_desk.mailbox_state import MailboxPosition, record_position
 from privacy_desk.mailtext import customer_words, split_mail_text, subject_words
 from privacy_desk.models import Message, Ticket
@@ -53,6 +53,7 @@ class ReadMail:
     language: Language = Language.EN
     no_reply: str | None = None  # why it must not be answered (machine mail), if it must not
     own: str | None = None  # why it is our own mail (from our address, or nothing new on top of ours)
+    said_something: bool = False  # the body's own words (greetings, signatures, quotes aside) or the subject's
     classification: Classification | None = None  # None only for mail that is never answered
 
 
@@ -80,7 +81,6 @@ class MailPipeline:
         self.mail_from = mail_from.lower()
         self.classifier = classifier
         self.own_addresses = {a.lower() for a in own_addresses} | {self.mail_from}
-        self.mail_from_address = mail_from
         self.clock = clock
         # One renderer for the pipeline's life: Jinja compiles each template once and keeps it, instead of
         # compiling every template again for every mail.
@@ -103,12 +103,13 @@ class MailPipeline:
         # Our own mail and machine mail are never answered, so never classified. Any other mail is, even if it
         # turns out to be a duplicate or a reply for staff: knowing that needs the database, and such mail is rare.
         classification = None if own or reason else self.classifier(mail.text, mail.subject)
-        return ReadMail(raw, mail, "", new_text, language, reason, own, classification)
+        said = bool(customer_words(parts.new_text) or subject_words(mail.subject))
+        return ReadMail(raw, mail, "", new_text, language, reason, own, said, classification)
 
     def _own(self, mail: ParsedMail, new_text: str) -> str | None:
         if mail.from_address and mail.from_address.lower() in self.own_addresses:
             return "sent from our own address"
-        if answers_our_mail([mail.in_reply_to, *mail.references], self.mail_from_address) \
+        if answers_our_mail([mail.in_reply_to, *mail.references], self.mail_from) \
                 and not customer_words(new_text):
             return "our own mail come back with nothing new in it"
         return None
@@ -168,17 +169,18 @@ class MailPipeline:
         thread = MailThread(mail.message_id, " ".join(mail.references) or None)
         if plan.step is MailStep.KEEP:
             # Not answered, not machine mail: a person still sees it, on its ticket or with the reason.
-            desk.hold_for_staff(incoming, keep_reason(plan), reference)
+            desk.hold_for_staff(incoming, plan.staff_reason or plan.reason, ACTOR, reference)
             return MailDecision(plan.action, plan.reason, intent, reference, language=language.value)
         assert result is not None  # every other step follows a classification
-        step = {"language": language, "actor": ACTOR, "incoming": incoming, "thread": thread}
         if plan.step is MailStep.CHECK_CODE and reference:
-            outcome = desk.check_code(reference, read.new_text, channel=Channel.EMAIL, **step)  # type: ignore[arg-type]
+            outcome = desk.check_code(reference, read.new_text, channel=Channel.EMAIL, language=language, actor=ACTOR,
+                                      incoming=incoming, thread=thread)
             return MailDecision(plan.action, f"{plan.reason}: {outcome.code_check}", ticket=reference,
                                 missing_details=[d.value for d in outcome.missing], language=language.value,
                                 queued=outcome.queued_mail)
         if plan.step is MailStep.ADD_DETAILS and reference:
-            outcome = desk.add_details(reference, result.entities, channel=Channel.EMAIL, **step)  # type: ignore[arg-type]
+            outcome = desk.add_details(reference, result.entities, channel=Channel.EMAIL, language=language,
+                                       actor=ACTOR, incoming=incoming, thread=thread)
             return self._decision(plan.action, plan.reason, result, outcome, language)
         if plan.step is MailStep.FOLLOWUP and reference:
             desk.record_followup(reference, incoming, ACTOR)
@@ -211,7 +213,7 @@ class MailPipeline:
                 seen_before=seen, own=read.own, machine=read.no_reply,
                 ticket_status=TicketStatus(ticket.status) if ticket else None,
                 has_code=find_code(read.new_text) is not None,
-                said_something=bool(customer_words(read.new_text) or subject_words(mail.subject)),
+                said_something=read.said_something,
                 intent=result.intent if result else None, uncertain=bool(result and result.uncertain),
                 replies_today=replies)
             return facts, ticket.reference if ticket else None

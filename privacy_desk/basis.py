@@ -50,7 +50,8 @@ class Grounded(Strict):
     @field_validator("policy", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
-        return (value,) if isinstance(value, str | int | float) else value
+        # `policy: 8` in YAML is a number: a section id all the same.
+        return (str(value),) if isinstance(value, str | int | float) else value
 
     @model_validator(mode="after")
     def _one_basis(self) -> Grounded:

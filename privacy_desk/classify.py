@@ -166,8 +166,8 @@ def classify(nlu: NluClient, text: str, subject: str | None = None, channel: str
         body = parts.new_text or text
         # A request written only in the subject ("Please delete my personal data", and a body that is empty,
         # a greeting, a signature or quoted mail) is read from the subject alone, as if it were the body.
-        said_nothing = not customer_words(parts.new_text) and subject_words(subject)
-        intent_input = model_text(subject_words(subject)) if said_nothing else model_text(body, subject)
+        subject_only = subject_words(subject) if not customer_words(parts.new_text) else ""
+        intent_input = model_text(subject_only) if subject_only else model_text(body, subject)
         result = nlu.parse(intent_input)
         entities = collect_entities([(intent_input, result)])
         # Signature lines have shapes the model rarely sees: rules read them, and the model is not asked (a second

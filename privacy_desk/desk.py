@@ -128,7 +128,8 @@ class Desk:
         """Keep a message we cannot read, with the reason, for staff: never dropped."""
         self._keep(incoming, reason, Delivery.QUARANTINED)
 
-    def hold_for_staff(self, incoming: IncomingMessage, reason: str, reference: str | None = None) -> None:
+    def hold_for_staff(self, incoming: IncomingMessage, reason: str, actor: str,
+                       reference: str | None = None) -> None:
         """Keep a mail nobody was answered for: on its ticket when it has one, else with the reason for staff."""
         if reference is None:
             self._keep(incoming, reason, Delivery.HELD)
@@ -137,7 +138,7 @@ class Desk:
             tickets = TicketService(session, self.pack, self.clock)
             ticket = tickets.get(reference)
             message = tickets.add_incoming(incoming, ticket)
-            tickets.record_event(ticket, "mail", "mail_kept", {"message": message.id, "reason": reason[:200]})
+            tickets.record_event(ticket, actor, "mail_kept", {"message": message.id, "reason": reason[:200]})
 
     def _keep(self, incoming: IncomingMessage, reason: str, state: str) -> None:
         with transaction(self.sessions) as session:

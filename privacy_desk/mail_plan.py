@@ -50,6 +50,7 @@ class MailPlan:
     reason: str
     kind: RequestKind | None = None
     topic: Topic | None = None
+    staff_reason: str | None = None  # KEEP: the reason staff see beside the kept mail
 
 
 def plan_mail(f: MailFacts) -> MailPlan:
@@ -58,7 +59,7 @@ def plan_mail(f: MailFacts) -> MailPlan:
     if f.seen_before:
         return MailPlan(MailStep.NOTHING, "ignored", "already processed (same Message-ID)")
     if f.own:
-        return MailPlan(MailStep.KEEP, "ignored", f"{f.own}: kept for staff, not answered")
+        return MailPlan(MailStep.KEEP, "ignored", f"{f.own}: kept for staff, not answered", staff_reason=f.own)
     if f.machine:
         return MailPlan(MailStep.NOTHING, "ignored", f"not answered automatically: {f.machine}")
     flood = f.replies_today >= REPLY_LIMIT_PER_DAY
@@ -67,7 +68,7 @@ def plan_mail(f: MailFacts) -> MailPlan:
     kind, topic = kind_for_intent(f.intent or ""), topic_for_intent(f.intent or "")
 
     def keep(reason: str) -> MailPlan:
-        return MailPlan(MailStep.KEEP, "ignored", f"{reason}: kept for staff")
+        return MailPlan(MailStep.KEEP, "ignored", f"{reason}: kept for staff", staff_reason=reason)
 
     if not f.said_something:
         return keep("no text to act on")
@@ -91,7 +92,3 @@ def _followup(f: MailFacts, flood: bool) -> MailPlan:
         return MailPlan(MailStep.ADD_DETAILS, "followup", "details from the customer's reply")
     return MailPlan(MailStep.FOLLOWUP, "followup", "customer's reply added to the ticket for staff")
 
-
-def keep_reason(plan: MailPlan) -> str:
-    """The reason a kept mail is shown to staff with ("not a privacy matter")."""
-    return plan.reason.removesuffix(": kept for staff, not answered").removesuffix(": kept for staff")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from privacy_desk.mail_plan import REPLY_LIMIT_PER_DAY, MailFacts, MailStep, keep_reason, plan_mail
+from privacy_desk.mail_plan import REPLY_LIMIT_PER_DAY, MailFacts, MailStep, plan_mail
 from privacy_desk.policy import RequestKind, Topic
 from privacy_desk.status import TicketStatus
 
@@ -31,8 +31,9 @@ def test_new_mail(facts: MailFacts, step: MailStep, action: str, reason: str) ->
 def test_what_is_opened_or_answered() -> None:
     assert plan_mail(MailFacts(intent="request_third_party_optout")).kind is RequestKind.THIRD_PARTY_OPTOUT
     assert plan_mail(MailFacts(intent="ask_security")).topic is Topic.SECURITY
-    assert keep_reason(plan_mail(MailFacts(intent="out_of_scope"))) == "not a privacy matter"
-    assert keep_reason(plan_mail(MailFacts(own="sent from our own address"))) == "sent from our own address"
+    assert plan_mail(MailFacts(intent="out_of_scope")).staff_reason == "not a privacy matter"
+    assert plan_mail(MailFacts(own="sent from our own address")).staff_reason == "sent from our own address"
+    assert plan_mail(MailFacts(intent="request_deletion")).staff_reason is None
 
 
 @pytest.mark.parametrize(("status", "code", "replies", "step"), [

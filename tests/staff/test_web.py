@@ -411,7 +411,7 @@ def test_mail_left_unanswered_is_visible_to_staff(signed_in: SignedIn, sessions:
     assert "mail for staff" not in client.get("/tickets").text
     Desk(sessions, PACK, b"k" * 32, MAIL_FROM).hold_for_staff(
         IncomingMessage(channel=Channel.EMAIL, body="Can you fix my printer?", language=Language.EN,
-                        subject="Printer"), "not a privacy matter")
+                        subject="Printer"), "not a privacy matter", "mail")
     assert "mail for staff" in client.get("/tickets").text
     page = client.get("/quarantine").text
     assert "Can you fix my printer?" in page and "not a privacy matter" in page and "not answered" in page
