@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def _utcnow() -> datetime:
-    from privacy_desk.tickets import utcnow
+    from privacy_desk.messages import utcnow
 
     return utcnow()
 

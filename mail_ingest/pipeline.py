@@ -1,12 +1,13 @@
 """One mail, from raw bytes to a decision and its queued reply. The email channel's whole flow is here.
 
     read:   parse -> our own mail? machine mail? -> classify                      (no database)
-    record: facts from the store (seen before? its ticket? replies today?) -> plan_mail (pure, in the core:
-            privacy_desk/mail_plan.py) -> carry the plan out: open / answer / follow up / keep for staff
+    record: facts from the store (seen before? its ticket? replies today?)
+            -> plan_mail: which step (pure, privacy_desk/mail_plan.py)
+            -> mail_step_plan: the step's changes and replies (pure, privacy_desk/bot_plan.py)
+            -> Applier.apply: written, with the mailbox position, in one transaction
 
-`read` touches no database, so the poller runs it for the next mails while the current one commits. The
-decision, the ticket change, the queued reply and the mailbox position commit in one transaction in `record`;
-with `dry_run` the same work is done and rolled back, so `mail process --dry-run` shows exactly what would happen.
+`read` touches no database, so the poller runs it for the next mails while the current one commits. With
+`dry_run` the same work is done and rolled back, so `mail process --dry-run` shows exactly what would happen.
 Every mail that is neither answered nor machine mail stays visible to staff: on its ticket, or held with the reason.
 """
 
@@ -22,20 +23,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mail_ingest.loops import no_reply_reason
 from mail_ingest.parse import ParsedMail, Unparseable, parse_mail
+from privacy_desk import bot_plan
+from privacy_desk.apply import Applier
 from privacy_desk.classify import Classification
 from privacy_desk.decisions import find_reference
-from privacy_desk.desk import Desk, MailThread, Outcome
 from privacy_desk.languages import Language, detect_language
-from privacy_desk.mail_plan import MailFacts, MailStep, plan_mail
+from privacy_desk.mail_plan import ArrivedMail, MailFacts, MailStep, TypedCode, mail_step_plan, plan_mail
 from privacy_desk.mailbox_state import MailboxPosition, record_position
 from privacy_desk.mailtext import customer_words, split_mail_text, subject_words
+from privacy_desk.messages import Channel, Delivery, IncomingMessage, utcnow
 from privacy_desk.models import Message, Ticket
 from privacy_desk.own_mail import answers_our_mail
 from privacy_desk.policy import PolicyPack
 from privacy_desk.replies import ReplyRenderer
 from privacy_desk.status import TicketStatus
-from privacy_desk.tickets import Channel, IncomingMessage, TicketService, utcnow
-from privacy_desk.verification import find_code
+from privacy_desk.tickets import TicketService
+from privacy_desk.verification import find_code, typed_digest
 
 ACTOR = "mail"
 
@@ -76,6 +79,7 @@ class MailPipeline:
     def __init__(self, engine: Engine, pack: PolicyPack, key: bytes, mail_from: str, classifier: Classifier,
                  own_addresses: Iterable[str] = (), clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
+        self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
         self.pack = pack
         self.key = key
         self.mail_from = mail_from.lower()
@@ -84,7 +88,7 @@ class MailPipeline:
         self.clock = clock
         # One renderer for the pipeline's life: Jinja compiles each template once and keeps it, instead of
         # compiling every template again for every mail.
-        self.renderer = ReplyRenderer()
+        self.applier = Applier(pack, key, self.mail_from, ReplyRenderer(), clock)
 
     def process(self, raw: bytes, position: MailboxPosition | None = None, dry_run: bool = False) -> MailDecision:
         return self.record(self.read(raw), position, dry_run)
@@ -116,112 +120,74 @@ class MailPipeline:
 
     def record(self, read: ReadMail, position: MailboxPosition | None = None, dry_run: bool = False) -> MailDecision:
         """Decide and commit one read mail, with the mailbox position, in one transaction."""
-        with self.engine.connect() as connection:
-            outer = connection.begin()
-            # Desk's own transactions become savepoints inside ours: everything commits (or not) together.
-            sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                                    expire_on_commit=False)
-            try:
-                decision = self._decide(read, sessions)
-                with sessions() as session:
-                    if position is not None:
-                        record_position(session, position, self.clock())
-                    decision.reply = self._reply_preview(session, decision)
-                    session.commit()
-            except BaseException:
-                outer.rollback()
-                raise
+        with self.sessions() as session:
+            decision = self._decide(session, read)
+            if position is not None:
+                record_position(session, position, self.clock())
+            decision.reply = self._reply_preview(session, decision)
             if dry_run:
-                outer.rollback()
+                session.rollback()
             else:
-                outer.commit()
+                session.commit()
             return decision
 
     def quarantine(self, raw: bytes, reason: str, position: MailboxPosition | None = None) -> MailDecision:
         """Keep a message whose processing failed, with the reason, and move past it."""
-        with self.engine.connect() as connection, connection.begin():
-            sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
-            self._desk(sessions).quarantine(
-                self._raw_incoming(raw), reason)
+        with self.sessions.begin() as session:
+            self.applier.apply(session, bot_plan.plan_keep(self._raw_incoming(raw), reason, ACTOR,
+                                                           delivery=Delivery.QUARANTINED))
             if position is not None:
-                with sessions() as session:
-                    record_position(session, position, self.clock())
-                    session.commit()
+                record_position(session, position, self.clock())
         return MailDecision("quarantined", reason)
 
     # -- the flow ------------------------------------------------------------------------------------------
 
-    def _decide(self, read: ReadMail, sessions: sessionmaker[Session]) -> MailDecision:
-        """Gather the facts, let `plan_mail` decide, carry the plan out."""
-        desk = self._desk(sessions)
+    def _decide(self, session: Session, read: ReadMail) -> MailDecision:
+        """Gather the facts, let `plan_mail` decide the step, apply the step's plan."""
+        tickets = TicketService(session, self.pack, self.clock)
+        mail = read.mail
+        facts, ticket, code = self._facts(tickets, read)
+        step = plan_mail(facts)
+        result = read.classification
+        arrived = ArrivedMail(
+            incoming=self._incoming(mail, read.language) if mail else self._raw_incoming(read.raw),
+            customer=self._customer(mail) if mail else "", from_name=mail.from_name if mail else None,
+            entities=result.entities if result else {}, intent=result.intent if result else None,
+            confidence=result.confidence if result else None, language=read.language)
+        plan = mail_step_plan(step, arrived, tickets.state(ticket) if ticket else None, code, pack=self.pack,
+                              now=self.clock(), actor=ACTOR)
+        if plan is None:
+            return MailDecision(step.action, step.reason)
+        applied = self.applier.apply(session, plan)
+        reason = f"{step.reason}: {plan.code_check}" if step.step is MailStep.CHECK_CODE else step.reason
+        return MailDecision(step.action, reason, arrived.intent if step.step is not MailStep.QUARANTINE else None,
+                            applied.reference, [d.value for d in plan.missing],
+                            language=read.language.value if mail else None, queued=applied.queued_mail)
+
+    def _facts(self, tickets: TicketService, read: ReadMail) -> tuple[MailFacts, Ticket | None, TypedCode]:
+        """What the decision needs from the store: seen before? the mail's ticket? replies to its sender today?"""
         mail = read.mail
         if mail is None:
-            plan = plan_mail(MailFacts(problem=read.problem))
-            desk.quarantine(self._raw_incoming(read.raw), read.problem)
-            return MailDecision(plan.action, plan.reason)
-        facts, reference = self._facts(read, mail, sessions)
-        plan = plan_mail(facts)
-        result, language = read.classification, read.language
-        intent = result.intent if result else None
-        if plan.step is MailStep.NOTHING:
-            return MailDecision(plan.action, plan.reason)
-        incoming = self._incoming(mail, language)
-        thread = MailThread(mail.message_id, " ".join(mail.references) or None)
-        if plan.step is MailStep.KEEP:
-            # Not answered, not machine mail: a person still sees it, on its ticket or with the reason.
-            desk.hold_for_staff(incoming, plan.staff_reason or plan.reason, ACTOR, reference)
-            return MailDecision(plan.action, plan.reason, intent, reference, language=language.value)
-        assert result is not None  # every other step follows a classification
-        if plan.step is MailStep.CHECK_CODE and reference:
-            outcome = desk.check_code(reference, read.new_text, channel=Channel.EMAIL, language=language, actor=ACTOR,
-                                      incoming=incoming, thread=thread)
-            return MailDecision(plan.action, f"{plan.reason}: {outcome.code_check}", ticket=reference,
-                                missing_details=[d.value for d in outcome.missing], language=language.value,
-                                queued=outcome.queued_mail)
-        if plan.step is MailStep.ADD_DETAILS and reference:
-            outcome = desk.add_details(reference, result.entities, channel=Channel.EMAIL, language=language,
-                                       actor=ACTOR, incoming=incoming, thread=thread)
-            return self._decision(plan.action, plan.reason, result, outcome, language)
-        if plan.step is MailStep.FOLLOWUP and reference:
-            desk.record_followup(reference, incoming, ACTOR)
-            return MailDecision(plan.action, plan.reason, ticket=reference, language=language.value)
-        if plan.step is MailStep.ANSWER and plan.topic is not None:
-            outcome = desk.answer_by_mail(plan.topic, to=self._customer(mail), language=language, actor=ACTOR,
-                                          incoming=incoming, thread=thread, customer_name=result.entities.get("name"))
-            return self._decision(plan.action, plan.reason, result, outcome, language)
-        assert plan.step is MailStep.OPEN and plan.kind is not None, plan
-        details = {**result.entities, "email": self._customer(mail)}
-        if "name" not in details and mail.from_name:
-            details["name"] = mail.from_name
-        outcome = desk.open_request(kind=plan.kind, details=details, channel=Channel.EMAIL, language=language,
-                                    actor=ACTOR, incoming=incoming, intent=result.intent,
-                                    confidence=result.confidence, thread=thread)
-        return self._decision(plan.action, plan.reason, result, outcome, language)
-
-    def _facts(self, read: ReadMail, mail: ParsedMail, sessions: sessionmaker[Session]) -> tuple[MailFacts, str | None]:
-        """What the decision needs from the store, read in one session; and the reference of the mail's ticket."""
-        with sessions() as session:
-            tickets = TicketService(session, self.pack, self.clock)
-            seen = bool(mail.message_id and tickets.message_seen(mail.message_id))
-            # Machine mail is never answered: no need to look for its ticket or count replies.
-            settled = seen or (read.no_reply is not None and read.own is None)
-            ticket = None if settled else self._thread(tickets, mail)
-            since = self.clock() - timedelta(days=1)
-            replies = 0 if settled else tickets.replies_sent_to(self._customer(mail), since)
-            result = read.classification
-            facts = MailFacts(
-                seen_before=seen, own=read.own, machine=read.no_reply,
-                ticket_status=TicketStatus(ticket.status) if ticket else None,
-                has_code=find_code(read.new_text) is not None,
-                said_something=read.said_something,
-                intent=result.intent if result else None, uncertain=bool(result and result.uncertain),
-                replies_today=replies)
-            return facts, ticket.reference if ticket else None
+            return MailFacts(problem=read.problem), None, TypedCode(None, None)
+        seen = bool(mail.message_id and tickets.message_seen(mail.message_id))
+        # Machine mail is never answered: no need to look for its ticket or count replies.
+        settled = seen or (read.no_reply is not None and read.own is None)
+        ticket = None if settled else self._thread(tickets, mail)
+        since = self.clock() - timedelta(days=1)
+        replies = 0 if settled else tickets.replies_sent_to(self._customer(mail), since)
+        result = read.classification
+        facts = MailFacts(
+            seen_before=seen, own=read.own, machine=read.no_reply,
+            ticket_status=TicketStatus(ticket.status) if ticket else None,
+            has_code=find_code(read.new_text) is not None,
+            said_something=read.said_something,
+            intent=result.intent if result else None, uncertain=bool(result and result.uncertain),
+            replies_today=replies)
+        code = TypedCode(tickets.pending_code(ticket), typed_digest(self.key, ticket.id, read.new_text)) \
+            if ticket is not None and facts.has_code else TypedCode(None, None)
+        return facts, ticket, code
 
     # -- small helpers -------------------------------------------------------------------------------------
-
-    def _desk(self, sessions: sessionmaker[Session]) -> Desk:
-        return Desk(sessions, self.pack, self.key, self.mail_from, self.renderer, clock=self.clock)
 
     def _thread(self, tickets: TicketService, mail: ParsedMail) -> Ticket | None:
         reference = find_reference(mail.subject or "")
@@ -249,12 +215,6 @@ class MailPipeline:
     def _raw_incoming(raw: bytes) -> IncomingMessage:
         return IncomingMessage(channel=Channel.EMAIL, body=raw.decode("utf-8", errors="replace")[:200_000],
                                language=Language.EN, meta={"raw_bytes": len(raw)})
-
-    @staticmethod
-    def _decision(action: str, reason: str, result: Classification, outcome: Outcome,
-                  language: Language) -> MailDecision:
-        return MailDecision(action, reason, result.intent, outcome.reference, [d.value for d in outcome.missing],
-                            language=language.value, queued=outcome.queued_mail)
 
     @staticmethod
     def _reply_preview(session: Session, decision: MailDecision) -> dict[str, str] | None:

@@ -68,19 +68,26 @@ def clean_details(details: Mapping[str, str | None]) -> dict[Detail, str]:
     return cleaned
 
 
-def missing_details(rule: RequestRule, details: Mapping[str, str | None]) -> list[Detail]:
+def missing_details(rule: RequestRule, given: Mapping[Detail, str]) -> list[Detail]:
     """The pack's required details for this kind that are not given, in the pack's order."""
-    have = clean_details(details)
-    return [d for d in rule.details if d not in have]
+    return [d for d in rule.details if not given.get(d)]
 
 
-def status_for(rule: RequestRule, details: Mapping[str, str | None], identity_confirmed: bool) -> TicketStatus:
+def status_for(rule: RequestRule, given: Mapping[Detail, str], identity_confirmed: bool) -> TicketStatus:
     """Where a bot-handled ticket stands given what we know: details first, then identity, then staff."""
-    if missing_details(rule, details):
+    if missing_details(rule, given):
         return TicketStatus.AWAITING_DETAILS
     if rule.needs_identity and not identity_confirmed:
         return TicketStatus.AWAITING_VERIFICATION
     return TicketStatus.OPEN
+
+
+def advanced_status(rule: RequestRule, current: TicketStatus, given: Mapping[Detail, str],
+                    identity_confirmed: bool) -> TicketStatus:
+    """A waiting ticket moves on once what it waits for has arrived; any other status is staff's to change."""
+    if current not in {TicketStatus.AWAITING_DETAILS, TicketStatus.AWAITING_VERIFICATION}:
+        return current
+    return status_for(rule, given, identity_confirmed)
 
 
 def due_date(opened_at: datetime, rule: RequestRule, calendar: BusinessCalendar) -> date:

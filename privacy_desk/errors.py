@@ -23,3 +23,7 @@ class TicketNotFound(PrivacyDeskError):
 
 class TemplateError(PrivacyDeskError):
     """A reply template is unknown or could not be rendered."""
+
+
+class ReviewRefused(PrivacyDeskError):
+    """Staff asked for something the policy or the ticket's state does not allow; nothing was changed."""

@@ -1,17 +1,24 @@
 """What to do with one mail: a pure decision over what the mail says and what the store knows about it.
 
 The mail channel gathers the facts (parsing, classification, and three look-ups: seen before? which ticket?
-how many replies to this sender today?), asks `plan_mail`, and carries the plan out in one transaction. Every
-branch of the email channel's decision tree is here, and is tested without a database.
+how many replies to this sender today?), asks `plan_mail` which step to take, turns the step into a `Plan` with
+`mail_step_plan`, and has the plan applied in one transaction. Every branch of the email channel's decision tree
+is here, and is tested without a database.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
+from privacy_desk import bot_plan
 from privacy_desk.decisions import kind_for_intent, topic_for_intent
-from privacy_desk.policy import RequestKind, Topic
+from privacy_desk.languages import Language
+from privacy_desk.messages import Channel, Delivery, IncomingMessage
+from privacy_desk.plan import PendingCode, Plan, TicketState
+from privacy_desk.policy import PolicyPack, RequestKind, Topic
 from privacy_desk.status import TicketStatus
 
 # At most this many automatic replies to one address a day: a flood gets kept for staff, not answered.
@@ -92,3 +99,56 @@ def _followup(f: MailFacts, flood: bool) -> MailPlan:
         return MailPlan(MailStep.ADD_DETAILS, "followup", "details from the customer's reply")
     return MailPlan(MailStep.FOLLOWUP, "followup", "customer's reply added to the ticket for staff")
 
+
+
+@dataclass(frozen=True)
+class ArrivedMail:
+    """What a readable mail brings to its plan."""
+
+    incoming: IncomingMessage
+    customer: str  # where an answer goes: Reply-To, else From
+    from_name: str | None
+    entities: Mapping[str, str]
+    intent: str | None
+    confidence: float | None
+    language: Language
+
+
+@dataclass(frozen=True)
+class TypedCode:
+    """For CHECK_CODE: the code the ticket waits for, and the digest of the one in the mail."""
+
+    pending: PendingCode | None
+    digest: str | None
+
+
+def mail_step_plan(step: MailPlan, mail: ArrivedMail, ticket: TicketState | None, code: TypedCode, *,
+                   pack: PolicyPack, now: datetime, actor: str) -> Plan | None:
+    """The changes a mail step makes (None: nothing to store)."""
+    language, incoming = mail.language, mail.incoming
+    if step.step is MailStep.NOTHING:
+        return None
+    if step.step is MailStep.KEEP:
+        # Not answered, not machine mail: a person still sees it, on its ticket or with the reason.
+        return bot_plan.plan_keep(incoming, step.staff_reason or step.reason, actor, ticket=ticket)
+    if step.step is MailStep.QUARANTINE:
+        return bot_plan.plan_keep(incoming, step.reason, actor, delivery=Delivery.QUARANTINED)
+    if step.step is MailStep.ANSWER and step.topic is not None:
+        return bot_plan.plan_answer_by_mail(step.topic, to=mail.customer, language=language, actor=actor,
+                                            incoming=incoming, customer_name=mail.entities.get("name"))
+    if step.step is MailStep.OPEN and step.kind is not None:
+        details = {**mail.entities, "email": mail.customer}
+        if "name" not in details and mail.from_name:
+            details["name"] = mail.from_name
+        return bot_plan.plan_open_request(pack, step.kind, details, channel=Channel.EMAIL, language=language,
+                                          now=now, actor=actor, incoming=incoming, intent=mail.intent,
+                                          confidence=mail.confidence)
+    if ticket is None:
+        raise ValueError(f"mail step {step.step.value} needs the mail's ticket")
+    if step.step is MailStep.CHECK_CODE:
+        return bot_plan.plan_check_code(pack, ticket, code.pending, code.digest, now=now, channel=Channel.EMAIL,
+                                        language=language, actor=actor, incoming=incoming)
+    if step.step is MailStep.ADD_DETAILS:
+        return bot_plan.plan_add_details(pack, ticket, mail.entities, channel=Channel.EMAIL, language=language,
+                                         actor=actor, incoming=incoming)
+    return bot_plan.plan_followup(ticket, incoming, actor)

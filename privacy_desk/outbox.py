@@ -20,9 +20,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from privacy_desk.mail_out import compose
+from privacy_desk.messages import Delivery, utcnow
 from privacy_desk.models import Message
 from privacy_desk.settings import Settings
-from privacy_desk.tickets import Delivery, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from privacy_desk.messages import Clock, utcnow
 from privacy_desk.models import Message, Ticket, Verification
 from privacy_desk.policy import Detail, PolicyPack
 from privacy_desk.status import FINISHED_STATUSES
-from privacy_desk.tickets import Clock, add_event, utcnow
+from privacy_desk.tickets import add_event
 
 REMOVED = "[removed under the retention policy]"
 ACTOR = "retention"

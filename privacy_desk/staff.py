@@ -22,8 +22,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from privacy_desk.errors import PrivacyDeskError
+from privacy_desk.messages import Clock, utcnow
 from privacy_desk.models import StaffSession, StaffUser
-from privacy_desk.tickets import Clock, add_event, utcnow
+from privacy_desk.tickets import add_event
 
 MAX_FAILED_SIGN_INS = 5
 LOCKOUT = timedelta(minutes=15)

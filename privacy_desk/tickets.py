@@ -7,9 +7,9 @@ committed together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -18,59 +18,12 @@ from sqlalchemy.orm import Session
 from privacy_desk import decisions
 from privacy_desk.errors import TicketNotFound
 from privacy_desk.languages import Language
-from privacy_desk.models import Event, Message, Ticket, TicketSequence
+from privacy_desk.messages import Channel, Clock, Delivery, IncomingMessage, MailThread, OutgoingMessage, utcnow
+from privacy_desk.models import Event, Message, Ticket, TicketSequence, Verification
+from privacy_desk.plan import CodeTried, OpenTicket, PendingCode, TicketState
 from privacy_desk.policy import Detail, PolicyPack, RequestKind
 from privacy_desk.status import ACTIVE_STATUSES, FINISHED_STATUSES, TicketStatus, check_transition
-
-Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Channel:
-    CHAT = "chat"
-    EMAIL = "email"
-    STAFF = "staff"
-
-
-class Delivery:
-    RECEIVED = "received"
-    QUEUED = "queued"
-    SENT = "sent"
-    FAILED = "failed"
-    SHOWN = "shown"  # a chat reply: delivered in the conversation, nothing to send
-    QUARANTINED = "quarantined"  # could not be read or processed
-    HELD = "held"  # read, not answered automatically: kept for staff with the reason
-
-
-@dataclass(frozen=True)
-class IncomingMessage:
-    channel: str
-    body: str
-    language: Language
-    sender: str | None = None
-    subject: str | None = None
-    message_id: str | None = None
-    in_reply_to: str | None = None
-    references: str | None = None
-    meta: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    channel: str
-    body: str
-    language: Language
-    purpose: str
-    recipient: str | None = None
-    subject: str | None = None
-    message_id: str | None = None
-    in_reply_to: str | None = None
-    references: str | None = None
-    # A secret the mail carries (a one-time code): blanked in the stored copy once the mail is sent.
-    secret: str | None = None
+from privacy_desk.verification import CODE_LIFETIME, CodeCheck, code_digest, new_code
 
 
 @dataclass(frozen=True)
@@ -100,47 +53,21 @@ class TicketService:
 
     # -- opening and finding -------------------------------------------------------------------------------
 
-    def open_ticket(
-        self,
-        *,
-        kind: RequestKind,
-        channel: str,
-        language: Language,
-        details: Mapping[str, str | None],
-        actor: str,
-        incoming: IncomingMessage | None = None,
-        intent: str | None = None,
-        confidence: float | None = None,
-        identity_confirmed: bool = False,
-    ) -> Ticket:
-        rule = self.pack.rule(kind)
+    def open_ticket(self, opening: OpenTicket, actor: str) -> Ticket:
         now = self.clock()
-        given = decisions.clean_details(details)
         ticket = Ticket(
-            reference=self._next_reference(now.year),
-            policy=self.pack.id,
-            kind=kind.value,
-            status=decisions.status_for(rule, {d.value: v for d, v in given.items()}, identity_confirmed).value,
-            channel=channel,
-            language=language.value,
-            intent=intent,
-            confidence=confidence,
-            identity_confirmed_at=now if identity_confirmed else None,
-            due_date=decisions.due_date(now, rule, self.pack.calendar),
-            created_at=now,
-            updated_at=now,
-            **{d.value: v for d, v in given.items()},
+            reference=self._next_reference(now.year), policy=self.pack.id, kind=opening.kind.value,
+            status=opening.status.value, channel=opening.channel, language=opening.language.value,
+            intent=opening.intent, confidence=opening.confidence, due_date=opening.due_date,
+            created_at=now, updated_at=now, **{d.value: v for d, v in opening.details.items()},
         )
         self.session.add(ticket)
         self.session.flush()
         self.record_event(ticket, actor, "opened", {
-            "kind": kind.value, "channel": channel, "status": ticket.status,
-            "details_given": sorted(d.value for d in given), "intent": intent, "confidence": confidence,
+            "kind": opening.kind.value, "channel": opening.channel, "status": ticket.status,
+            "details_given": sorted(d.value for d in opening.details), "intent": opening.intent,
+            "confidence": opening.confidence,
         })
-        if identity_confirmed:
-            self.record_event(ticket, actor, "identity_confirmed", {"method": "before_opening"})
-        if incoming is not None:
-            self.add_incoming(incoming, ticket)
         return ticket
 
     def _next_reference(self, year: int) -> str:
@@ -243,36 +170,84 @@ class TicketService:
             ticket.closed_at = None
         self.record_event(ticket, actor, "status_changed", {"from": current.value, "to": new.value, **details})
 
-    def merge_details(self, ticket: Ticket, details: Mapping[str, str | None], actor: str) -> list[Detail]:
-        """Fill in details the ticket lacks (never overwrite silently); returns the ones added."""
-        added = [d for d, v in decisions.clean_details(details).items() if not getattr(ticket, d.value)]
-        for detail in added:
-            setattr(ticket, detail.value, decisions.clean_details(details)[detail])
-        if added:
-            self.record_event(ticket, actor, "details_added", {"fields": [d.value for d in added]})
-        # Even with nothing new, the customer answered: staff may have asked for something beyond the pack.
-        self.advance(ticket, actor)
-        return added
+    def add_details(self, ticket: Ticket, fields: Mapping[Detail, str], actor: str) -> None:
+        for detail, value in fields.items():
+            setattr(ticket, detail.value, value)
+        self.record_event(ticket, actor, "details_added", {"fields": [d.value for d in fields]})
 
     def confirm_identity(self, ticket: Ticket, actor: str, method: str) -> None:
         if ticket.identity_confirmed_at is None:
             ticket.identity_confirmed_at = self.clock()
             self.record_event(ticket, actor, "identity_confirmed", {"method": method})
-        self.advance(ticket, actor)
 
-    def advance(self, ticket: Ticket, actor: str) -> None:
-        """Move a waiting ticket on once what it waits for has arrived (details, then identity)."""
-        current = TicketStatus(ticket.status)
-        if current not in {TicketStatus.AWAITING_DETAILS, TicketStatus.AWAITING_VERIFICATION}:
-            return
-        target = decisions.status_for(self.pack.rule(RequestKind(ticket.kind)), self.details_of(ticket),
-                                      ticket.identity_confirmed_at is not None)
-        if target is not current:
-            self.change_status(ticket, target, actor)
+    def change_kind(self, ticket: Ticket, kind: RequestKind, due: date, actor: str) -> None:
+        previous = ticket.kind
+        ticket.kind, ticket.due_date = kind.value, due
+        self.record_event(ticket, actor, "kind_changed", {"from": previous, "to": kind.value,
+                                                          "due_date": due.isoformat()})
+
+    def assign(self, ticket: Ticket, assignee: str | None, actor: str) -> None:
+        ticket.assignee = assignee
+        self.record_event(ticket, actor, "assigned", {"to": assignee})
+
+    # -- one-time codes: only their HMAC is stored --------------------------------------------------------------
+
+    def issue_code(self, ticket: Ticket, channel: str, key: bytes, actor: str) -> str:
+        """A fresh code for the ticket (older ones stop working). The caller mails it in the same transaction."""
+        now = self.clock()
+        self.session.execute(update(Verification).where(Verification.ticket_id == ticket.id,
+                                                        Verification.confirmed_at.is_(None))
+                             .values(superseded=True))
+        code = new_code()
+        self.session.add(Verification(ticket_id=ticket.id, channel=channel, attempts=0, superseded=False,
+                                      code_hash=code_digest(key, ticket.id, code),
+                                      expires_at=now + CODE_LIFETIME, created_at=now))
+        self.record_event(ticket, actor, "verification_sent", {"channel": channel})
+        return code
+
+    def _outstanding_code(self, ticket: Ticket) -> Verification | None:
+        return self.session.scalar(select(Verification).where(
+            Verification.ticket_id == ticket.id, Verification.superseded.is_(False),
+            Verification.confirmed_at.is_(None)).order_by(Verification.id.desc()).limit(1))
+
+    def pending_code(self, ticket: Ticket) -> PendingCode | None:
+        pending = self._outstanding_code(ticket)
+        if pending is None:
+            return None
+        return PendingCode(pending.code_hash, pending.attempts, pending.expires_at, pending.channel)
+
+    def record_code_try(self, ticket: Ticket, tried: CodeTried, actor: str) -> None:
+        pending = self._outstanding_code(ticket)
+        if pending is None:
+            raise ValueError(f"{ticket.reference}: no code outstanding to record a try on")
+        if tried.counted:
+            pending.attempts += 1
+        if tried.outcome is CodeCheck.CONFIRMED:
+            pending.confirmed_at = self.clock()
+        else:
+            self.record_event(ticket, actor, "verification_failed", {"outcome": tried.outcome.value})
+
+    # -- the ticket as plain data, for the planners ------------------------------------------------------------
 
     @staticmethod
-    def details_of(ticket: Ticket) -> dict[str, str | None]:
-        return {d.value: getattr(ticket, d.value) for d in Detail}
+    def given_details(ticket: Ticket) -> dict[Detail, str]:
+        return {d: value for d in Detail if (value := getattr(ticket, d.value))}
+
+    def state(self, ticket: Ticket) -> TicketState:
+        return TicketState(
+            reference=ticket.reference, kind=RequestKind(ticket.kind), status=TicketStatus(ticket.status),
+            language=Language(ticket.language), channel=ticket.channel, details=self.given_details(ticket),
+            identity_confirmed=ticket.identity_confirmed_at is not None, due_date=ticket.due_date,
+            created_at=ticket.created_at, name=ticket.name)
+
+    def latest_mail_thread(self, ticket: Ticket) -> MailThread:
+        """Where a reply to the customer's latest mail on this ticket belongs (no mail: a new thread)."""
+        last = self.session.scalar(select(Message).where(
+            Message.ticket_id == ticket.id, Message.direction == "in", Message.channel == Channel.EMAIL,
+            Message.message_id.is_not(None)).order_by(Message.id.desc()).limit(1))
+        if last is None:
+            return MailThread()
+        return MailThread.answering(last.message_id, last.references or last.in_reply_to)
 
     # -- mail threading and flood control -------------------------------------------------------------------
 
@@ -293,4 +268,4 @@ class TicketService:
             Message.created_at >= since)) or 0
 
     def missing_details(self, ticket: Ticket) -> list[Detail]:
-        return decisions.missing_details(self.pack.rule(RequestKind(ticket.kind)), self.details_of(ticket))
+        return decisions.missing_details(self.pack.rule(RequestKind(ticket.kind)), self.given_details(ticket))

@@ -29,13 +29,15 @@ from starlette.templating import Jinja2Templates
 
 from privacy_desk.db import transaction
 from privacy_desk.errors import PrivacyDeskError
+from privacy_desk.messages import Delivery, utcnow
 from privacy_desk.models import Message, Ticket
 from privacy_desk.policy import Detail, PolicyPack, RequestKind
 from privacy_desk.replies import Purpose
-from privacy_desk.review import DraftReply, Review
+from privacy_desk.review import Review
 from privacy_desk.staff import StaffAccounts
+from privacy_desk.staff_plan import DraftReply
 from privacy_desk.status import ALLOWED_TRANSITIONS, FINISHED_STATUSES, TicketStatus
-from privacy_desk.tickets import Delivery, TicketService, utcnow
+from privacy_desk.tickets import TicketService
 from privacy_desk.workdays import local_date
 from staff_web.access import LOGIN_COOKIE, SESSION_COOKIE, Staff, safe_next, same_token, set_session_cookie, staff_page
 from staff_web.queue import PAGE_SIZE, BadFilter, QueueQuery, export_csv, is_overdue, page_count

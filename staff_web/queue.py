@@ -10,10 +10,11 @@ from datetime import date
 from urllib.parse import urlencode
 
 from privacy_desk import decisions
+from privacy_desk.messages import Channel
 from privacy_desk.models import Ticket
 from privacy_desk.policy import RequestKind
 from privacy_desk.status import TicketStatus
-from privacy_desk.tickets import Channel, TicketFilter
+from privacy_desk.tickets import TicketFilter
 
 PAGE_SIZE = 25
 CHANNELS = (Channel.CHAT, Channel.EMAIL, Channel.STAFF)

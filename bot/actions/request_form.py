@@ -13,8 +13,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.actions.runtime import language_of, runtime
 from privacy_desk import contact
 from privacy_desk.decisions import kind_for_intent
+from privacy_desk.messages import Channel, IncomingMessage
 from privacy_desk.policy import Detail, RequestKind
-from privacy_desk.tickets import Channel, IncomingMessage
+from privacy_desk.status import TicketStatus
 
 DETAIL_SLOTS = [d.value for d in Detail]
 RESET_AFTER_REQUEST = [*DETAIL_SLOTS, "submission_confirmed", "correcting", "request_kind", "request_text"]
@@ -183,7 +184,7 @@ class ActionSubmitRequest(Action):
         for text in outcome.chat_texts:
             dispatcher.utter_message(text=text)
         events: list[EventType] = [*_reset(RESET_AFTER_REQUEST), SlotSet("ticket_reference", outcome.reference)]
-        if outcome.status == "awaiting_verification":
+        if outcome.status is TicketStatus.AWAITING_VERIFICATION:
             # The verify_identity text above already asks for the code: the form's first ask stays silent.
             events += [SlotSet("awaiting_code", True), SlotSet("code_status", "sent"),
                        FollowupAction("verification_form")]

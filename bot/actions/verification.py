@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.runtime import language_of, runtime
-from privacy_desk.tickets import Channel
+from privacy_desk.messages import Channel
 from privacy_desk.verification import CodeCheck
 
 DONE = "done"

@@ -7,9 +7,9 @@ import click
 from desk_app.cli.base import App, cli, pass_app
 from privacy_desk.decisions import due_date
 from privacy_desk.languages import Language
+from privacy_desk.messages import utcnow
 from privacy_desk.policy import RequestKind, Topic, load_pack
 from privacy_desk.replies import Purpose, ReplyChannel, ReplyRenderer, reply_context
-from privacy_desk.tickets import utcnow
 
 
 @cli.command("render")

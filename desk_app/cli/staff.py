@@ -6,8 +6,8 @@ import click
 
 from desk_app.cli.base import App, cli, pass_app
 from privacy_desk import db
+from privacy_desk.messages import utcnow
 from privacy_desk.staff import Role, StaffAccounts
-from privacy_desk.tickets import utcnow
 
 
 @cli.command("web")

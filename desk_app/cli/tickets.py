@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from desk_app.cli.base import App, cli, pass_app
+from privacy_desk.messages import utcnow
 from privacy_desk.policy import RequestKind
 from privacy_desk.status import TicketStatus
-from privacy_desk.tickets import TicketFilter, TicketService, utcnow
+from privacy_desk.tickets import TicketFilter, TicketService
 from privacy_desk.workdays import local_date
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from privacy_desk.db import make_engine, session_factory, transaction
+from privacy_desk.db import make_engine, session_factory
+from privacy_desk.desk import Desk
 from privacy_desk.languages import Language
+from privacy_desk.messages import Channel, IncomingMessage
 from privacy_desk.policy import RequestKind, Topic, load_pack
-from privacy_desk.tickets import Channel, IncomingMessage, TicketService
 
 
 @pytest.fixture
@@ -31,12 +32,12 @@ def test_migrate_list_show(env: dict[str, str]) -> None:
     assert run(env, "tickets", "list").stdout.strip() == "no tickets"
 
     sessions = session_factory(make_engine(env["DATABASE_URL"]))
-    with transaction(sessions) as s:
-        ref = TicketService(s, load_pack("itosoft")).open_ticket(
-            kind=RequestKind.DELETION, channel=Channel.EMAIL, language=Language.EN,
-            details={"email": "taro@example.jp"}, actor="mail",
-            incoming=IncomingMessage(channel=Channel.EMAIL, body="Delete everything.", language=Language.EN,
-                                     subject="Erase me", message_id="<m1@example.jp>")).reference
+    ref = Desk(sessions, load_pack("itosoft"), b"k" * 32, "privacy@itosoft.example.com").open_request(
+        kind=RequestKind.DELETION, channel=Channel.EMAIL, language=Language.EN,
+        details={"email": "taro@example.jp"}, actor="mail",
+        incoming=IncomingMessage(channel=Channel.EMAIL, body="Delete everything.", language=Language.EN,
+                                 subject="Erase me", message_id="<m1@example.jp>")).reference
+    assert ref is not None
 
     listed = run(env, "tickets", "list", "--kind", "deletion")
     assert ref in listed.stdout and "awaiting_details" in listed.stdout

@@ -19,7 +19,7 @@ def test_intents_map_to_kinds_and_topics() -> None:
 def test_missing_details_follow_the_pack_and_ignore_blanks() -> None:
     rule = load_pack("qualitysoft").rule(RequestKind.DISCLOSURE)
     given = {"name": "Hanako Suzuki", "email": "  ", "phone": None, "shoe": "42"}
-    missing = decisions.missing_details(rule, given)
+    missing = decisions.missing_details(rule, decisions.clean_details(given))
     assert Detail.NAME not in missing
     assert Detail.EMAIL in missing and Detail.PHONE in missing
     assert missing == [d for d in rule.details if d is not Detail.NAME]
@@ -27,11 +27,23 @@ def test_missing_details_follow_the_pack_and_ignore_blanks() -> None:
 
 def test_status_for_orders_details_before_identity() -> None:
     rule = load_pack("itosoft").rule(RequestKind.DELETION)
-    full = {d.value: "x" for d in rule.details}
+    full = {d: "x" for d in rule.details}
     assert rule.needs_identity
     assert decisions.status_for(rule, {}, identity_confirmed=False) is TicketStatus.AWAITING_DETAILS
     assert decisions.status_for(rule, full, identity_confirmed=False) is TicketStatus.AWAITING_VERIFICATION
     assert decisions.status_for(rule, full, identity_confirmed=True) is TicketStatus.OPEN
+
+
+def test_only_a_waiting_ticket_moves_on_by_itself() -> None:
+    rule = load_pack("itosoft").rule(RequestKind.DELETION)
+    full = {d: "x" for d in rule.details}
+    advanced = decisions.advanced_status
+    assert advanced(rule, TicketStatus.AWAITING_DETAILS, full, False) is TicketStatus.AWAITING_VERIFICATION
+    assert advanced(rule, TicketStatus.AWAITING_VERIFICATION, full, True) is TicketStatus.OPEN
+    assert advanced(rule, TicketStatus.AWAITING_VERIFICATION, {}, True) is TicketStatus.AWAITING_DETAILS
+    # Staff's statuses are staff's: details arriving later do not move them.
+    for status in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED, TicketStatus.REJECTED):
+        assert advanced(rule, status, {}, False) is status
 
 
 def test_references_and_due_dates() -> None:

@@ -8,14 +8,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from privacy_desk.desk import Desk, MailThread
+from privacy_desk.desk import Desk
 from privacy_desk.languages import Language
+from privacy_desk.messages import Channel, IncomingMessage
 from privacy_desk.models import Message
 from privacy_desk.outbox import Outbox, SmtpSender
 from privacy_desk.policy import RequestKind, load_pack
 from privacy_desk.settings import Settings
 from privacy_desk.status import TicketStatus
-from privacy_desk.tickets import Channel, TicketService
+from privacy_desk.tickets import TicketService
 from privacy_desk.verification import MAX_ATTEMPTS, CodeCheck, find_code
 from tests.support.clock import Clock
 from tests.support.smtp import SmtpServer
@@ -93,13 +94,17 @@ def test_codes_expire_and_lock(desk: Desk, sessions: sessionmaker[Session], cloc
 
 def test_mail_request_missing_details_then_completed(desk: Desk, sessions: sessionmaker[Session]) -> None:
     kind = RequestKind.MARKETING_OPTOUT
+    mail = IncomingMessage(channel=Channel.EMAIL, body="Please stop sending me offers.", language=Language.EN,
+                           sender="hanako@example.jp", subject="Offers", message_id="<q1@example.jp>",
+                           in_reply_to="<p0@example.jp>", references="<p0@example.jp>")
     first = desk.open_request(kind=kind, details={"email": "hanako@example.jp"}, channel=Channel.EMAIL,
-                              language=Language.EN, actor="mail", thread=MailThread("<q1@example.jp>"))
+                              language=Language.EN, actor="mail", incoming=mail)
     expected_missing = [d for d in PACK.rule(kind).details if d.value != "email"]
     assert first.status is TicketStatus.AWAITING_DETAILS and first.missing == expected_missing
     with sessions() as s:
         asked = s.get(Message, first.queued_mail[0])
         assert asked.purpose == "ask_details" and asked.in_reply_to == "<q1@example.jp>"
+        assert asked.references == "<p0@example.jp> <q1@example.jp>"  # RFC 5322: the parent's, then the parent
         assert asked.message_id.endswith("@itosoft.example.com>")
     second = desk.add_details(first.reference, details(kind), channel=Channel.EMAIL, language=Language.EN,
                               actor="mail")

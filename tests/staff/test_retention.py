@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from privacy_desk.db import transaction
 from privacy_desk.desk import Desk
 from privacy_desk.languages import Language
+from privacy_desk.messages import Channel, IncomingMessage
 from privacy_desk.models import Event, Message, Ticket, Verification
 from privacy_desk.policy import RequestKind, Topic
 from privacy_desk.replies import Purpose
 from privacy_desk.retention import REMOVED, run_retention
-from privacy_desk.review import DraftReply, Review
+from privacy_desk.review import Review
 from privacy_desk.settings import PROJECT_ROOT
-from privacy_desk.tickets import Channel, IncomingMessage
+from privacy_desk.staff_plan import DraftReply
 from tests.staff.conftest import MAIL_FROM, PACK
 from tests.support.clock import Clock
 

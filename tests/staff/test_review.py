@@ -6,13 +6,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from privacy_desk.errors import IllegalTransition, PolicyError
+from privacy_desk.errors import IllegalTransition, PolicyError, ReviewRefused
 from privacy_desk.languages import Language
 from privacy_desk.models import Event, Message, Ticket
 from privacy_desk.policy import Detail, RequestKind, load_pack
 from privacy_desk.replies import Purpose
-from privacy_desk.review import DraftReply, Review, ReviewRefused, reply_subject
+from privacy_desk.review import Review
 from privacy_desk.staff import Role
+from privacy_desk.staff_plan import DraftReply, reply_subject
 from privacy_desk.status import TicketStatus
 from privacy_desk.workdays import add_business_days, local_date
 from tests.staff.conftest import MAIL_FROM, PACK, add_staff, open_request

@@ -22,14 +22,15 @@ from starlette.testclient import TestClient
 
 from privacy_desk.desk import Desk
 from privacy_desk.languages import Language
+from privacy_desk.messages import Channel, IncomingMessage
 from privacy_desk.models import Event, Message, Ticket
 from privacy_desk.policy import RequestKind
 from privacy_desk.replies import Purpose
-from privacy_desk.review import DraftReply, Review
+from privacy_desk.review import Review
 from privacy_desk.settings import PROJECT_ROOT
 from privacy_desk.staff import MAX_FAILED_SIGN_INS
+from privacy_desk.staff_plan import DraftReply
 from privacy_desk.status import TicketStatus
-from privacy_desk.tickets import Channel, IncomingMessage
 from tests.staff.conftest import MAIL_FROM, PACK, PASSWORD, form_token, open_request
 from tests.support.clock import Clock
 
