@@ -102,7 +102,7 @@ class Services:
     def staff_app(self) -> Starlette:
         from staff_web.app import create_app
 
-        return create_app(self.sessions, self.pack, self.settings.mail_from, review=self.review)
+        return create_app(self.sessions, self.pack, self.review, clock=self.clock)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -1,0 +1,60 @@
+"""Mail kept for staff (unreadable, or not answered automatically), staff accounts, and the health check."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from privacy_desk.db import transaction
+from privacy_desk.errors import PrivacyDeskError
+from privacy_desk.models import Message
+from privacy_desk.staff import StaffAccounts
+from staff_web.access import Staff, staff_page
+from staff_web.ticket_pages import KEPT_FOR_STAFF
+from staff_web.web import Web
+
+
+class AdminPages:
+    def __init__(self, web: Web) -> None:
+        self.web = web
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/health", self.health),
+            Route("/quarantine", staff_page(self.kept_mail)),
+            Route("/staff", staff_page(self.accounts, admin=True)),
+            Route("/staff/{username}/unlock", staff_page(self.unlock, admin=True), methods=["POST"]),
+        ]
+
+    def kept_mail(self, request: Request, staff: Staff, form: FormData | None) -> Response:
+        with self.web.sessions() as session:
+            rows = list(session.scalars(select(Message).where(Message.delivery_state.in_(KEPT_FOR_STAFF))
+                                        .order_by(Message.id.desc()).limit(100)))
+            return self.web.page(request, "quarantine.html", {"staff": staff, "messages": rows})
+
+    def accounts(self, request: Request, staff: Staff, form: FormData | None) -> Response:
+        with self.web.sessions() as session:
+            users = StaffAccounts(session).all()
+            return self.web.page(request, "staff.html", {"staff": staff, "users": users, "now": self.web.clock()})
+
+    def unlock(self, request: Request, staff: Staff, form: FormData | None) -> Response:
+        try:
+            with transaction(self.web.sessions) as session:
+                StaffAccounts(session).unlock(request.path_params["username"], staff.username)
+        except PrivacyDeskError as exc:
+            return PlainTextResponse(str(exc), status_code=404)
+        return RedirectResponse("/staff", status_code=303)
+
+    async def health(self, request: Request) -> Response:
+        def check() -> bool:
+            with self.web.sessions() as session:
+                return session.execute(text("SELECT 1")).scalar() == 1
+        try:
+            ok = await run_in_threadpool(check)
+        except Exception:  # a health check reports, it does not raise
+            ok = False
+        return JSONResponse({"status": "ok" if ok else "database unavailable"}, status_code=200 if ok else 503)
