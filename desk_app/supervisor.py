@@ -29,6 +29,8 @@ def planned_processes(settings: Settings, model: str) -> tuple[list[Process], li
         Process("chat", [*cli, "chat-page", "--port", str(settings.chat_port)]),
         Process("web", [*cli, "web", "--port", str(settings.web_port)]),
         Process("outbox", [*cli, "outbox", "run"]),
+        # Retention now and then daily: personal data past the pack's period goes without anyone remembering.
+        Process("housekeeping", [*cli, "retention", "schedule", "--every", "24"]),
     ]
     notes = []
     if settings.imap_host:

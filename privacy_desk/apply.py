@@ -28,21 +28,25 @@ from privacy_desk.plan import (
     SetKind,
     SetStatus,
 )
-from privacy_desk.policy import PolicyPack
+from privacy_desk.policy import Detail, PolicyPack
 from privacy_desk.replies import Purpose, RenderedReply, ReplyChannel, ReplyRenderer, reply_context
 from privacy_desk.status import TicketStatus
 from privacy_desk.tickets import TicketService
-from privacy_desk.verification import CODE_LIFETIME
+from privacy_desk.verification import CODE_LIFETIME, CodeCheck
 
 
 @dataclass(frozen=True)
-class Applied:
-    """What a carried-out plan left: the ticket, the lines for the chat, the mails queued."""
+class Outcome:
+    """What a carried-out plan left: the ticket, the lines for the chat, the mails queued, and what the plan
+    reports back to its channel (details still missing, how a code was judged)."""
 
     reference: str | None
     status: TicketStatus | None
     chat_texts: list[str] = field(default_factory=list)
     queued_mail: list[int] = field(default_factory=list)
+    missing: list[Detail] = field(default_factory=list)
+    code_check: CodeCheck | None = None
+    attempts_left: int | None = None
 
 
 class Applier:
@@ -54,7 +58,7 @@ class Applier:
         self.renderer = renderer
         self.clock = clock
 
-    def apply(self, session: Session, plan: Plan) -> Applied:
+    def apply(self, session: Session, plan: Plan) -> Outcome:
         tickets = TicketService(session, self.pack, self.clock)
         ticket = tickets.get(plan.reference) if plan.reference else None
         actor = plan.actor
@@ -74,8 +78,8 @@ class Applier:
                         queued.append(message.id)
                 case _:
                     self._change(tickets, _needs(ticket, change), change, actor)
-        return Applied(ticket.reference if ticket else None, TicketStatus(ticket.status) if ticket else None,
-                       texts, queued)
+        return Outcome(ticket.reference if ticket else None, TicketStatus(ticket.status) if ticket else None,
+                       texts, queued, list(plan.missing), plan.code_check, plan.attempts_left)
 
     @staticmethod
     def _change(tickets: TicketService, ticket: Ticket, change: object, actor: str) -> None:

@@ -9,40 +9,20 @@ together. (The mail channel does the same in its own transaction, with the mailb
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from privacy_desk import bot_plan
-from privacy_desk.apply import Applied, Applier
+from privacy_desk.apply import Applier, Outcome
 from privacy_desk.db import transaction
 from privacy_desk.languages import Language
 from privacy_desk.messages import Delivery, IncomingMessage, utcnow
 from privacy_desk.plan import Plan
-from privacy_desk.policy import Detail, PolicyPack, RequestKind, Topic
+from privacy_desk.policy import PolicyPack, RequestKind, Topic
 from privacy_desk.replies import Purpose, ReplyChannel, ReplyRenderer, reply_context
-from privacy_desk.status import TicketStatus
 from privacy_desk.tickets import TicketService
-from privacy_desk.verification import CodeCheck, typed_digest
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a step did: the ticket it touched, what to show in a chat, and which mails it queued."""
-
-    reference: str | None
-    status: TicketStatus | None
-    chat_texts: list[str] = field(default_factory=list)
-    queued_mail: list[int] = field(default_factory=list)
-    missing: list[Detail] = field(default_factory=list)
-    code_check: CodeCheck | None = None
-    attempts_left: int | None = None
-
-    @classmethod
-    def of(cls, plan: Plan, applied: Applied) -> Outcome:
-        return cls(applied.reference, applied.status, applied.chat_texts, applied.queued_mail, list(plan.missing),
-                   plan.code_check, plan.attempts_left)
+from privacy_desk.verification import typed_digest
 
 
 class Desk:
@@ -116,4 +96,4 @@ class Desk:
             return self._apply(session, plan)
 
     def _apply(self, session: Session, plan: Plan) -> Outcome:
-        return Outcome.of(plan, self.applier.apply(session, plan))
+        return self.applier.apply(session, plan)

@@ -103,3 +103,24 @@ def retention_run(app: App, dry_run: bool) -> None:
         click.echo(f"  {reference}")
     if expired:
         click.echo(f"removed {expired} expired staff sessions")
+
+
+@retention_group.command("schedule")
+@click.option("--every", "hours", default=24.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Hours between runs.")
+@pass_app
+def retention_schedule(app: App, hours: float) -> None:
+    """Run retention now and then every HOURS until stopped (what `run` starts; or use cron and `retention run`)."""
+    import logging
+    import signal
+    import threading
+
+    from privacy_desk.housekeeping import run_every
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_every(app.sessions, app.pack, hours * 3600, stop, clock=app.services.clock)
+    except KeyboardInterrupt:
+        stop.set()

@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -114,3 +115,75 @@ def test_retention_command(tmp_path: Path) -> None:
     result = subprocess.run([*cli, "retention", "run"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert f"retention {PACK.retention_days} days" in result.stdout and "anonymised 0 tickets" in result.stdout
+
+
+def test_the_supervisor_runs_retention_daily() -> None:
+    from desk_app.supervisor import planned_processes
+    from privacy_desk.settings import Settings
+
+    processes, _ = planned_processes(Settings.from_mapping({}), "model.tar.gz")
+    housekeeping = next(p for p in processes if p.name == "housekeeping")
+    assert housekeeping.command[-4:] == ["retention", "schedule", "--every", "24"]
+
+
+def test_scheduled_housekeeping_runs_until_stopped(sessions: sessionmaker[Session], clock: Clock) -> None:
+    import threading
+
+    from privacy_desk.housekeeping import run_every
+
+    old = finished_ticket(sessions, clock)
+    clock.now += timedelta(days=PACK.retention_days + 1)
+    stop = threading.Event()
+    worker = threading.Thread(target=lambda: results.append(run_every(sessions, PACK, 0.05, stop, clock=clock)))
+    results: list[int] = []
+    worker.start()
+    stop.wait(0.5)
+    stop.set()
+    worker.join(5)
+    assert not worker.is_alive() and results and results[0] >= 2  # ran, and ran again on the interval
+    assert personal_data_left(sessions, old) == []
+    with sessions() as session:
+        runs = list(session.scalars(select(Event).where(Event.action == "retention_run")))
+    assert runs[0].details["tickets"] == [old] and all(r.details["tickets"] == [] for r in runs[1:])
+
+
+def test_housekeeping_keeps_trying_while_the_database_is_down(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import threading
+
+    from privacy_desk.db import make_engine, session_factory
+    from privacy_desk.housekeeping import run_every
+    from tests.support.postgres import free_port
+
+    sessions = session_factory(make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none"))
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    with caplog.at_level(logging.WARNING, logger="privacy_desk.housekeeping"):
+        assert run_every(sessions, PACK, 0.2, stop) == 0
+    failures = [r for r in caplog.records if "retention run failed" in r.getMessage()]
+    assert len(failures) >= 2  # retried, not given up
+
+
+def test_retention_schedule_command_stops_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    env = {**os.environ, "DATABASE_URL": url, "PRIVACY_DESK_ENV_FILE": str(tmp_path / "none.env"),
+           "PRIVACY_DESK_DATA": str(tmp_path)}
+    cli = [sys.executable, "-m", "desk_app"]
+    subprocess.run([*cli, "db", "migrate"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
+    process = subprocess.Popen([*cli, "retention", "schedule", "--every", "0.0002"], env=env, cwd=PROJECT_ROOT,
+                               stderr=subprocess.PIPE, text=True)
+    from privacy_desk.db import make_engine, session_factory
+
+    deadline = time.monotonic() + 30
+    runs = 0
+    while time.monotonic() < deadline and runs < 2:
+        time.sleep(0.3)
+        with session_factory(make_engine(url))() as session:
+            runs = len(list(session.scalars(select(Event).where(Event.action == "retention_run"))))
+    process.send_signal(signal.SIGTERM)
+    _, log = process.communicate(timeout=30)
+    assert runs >= 2, log
+    assert process.returncode == 0 and "anonymised 0 tickets" in log
