@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shlex
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from privacy_desk.settings import PROJECT_ROOT, Settings
 
@@ -13,6 +14,7 @@ from privacy_desk.settings import PROJECT_ROOT, Settings
 class Process:
     name: str
     command: list[str]
+    env: Mapping[str, str] = field(default_factory=dict)  # on top of the shared environment
 
 
 def planned_processes(settings: Settings, model: str) -> tuple[list[Process], list[str]]:
@@ -21,8 +23,9 @@ def planned_processes(settings: Settings, model: str) -> tuple[list[Process], li
     cli = [python, "-m", "desk_app"]
     rasa_port = settings.rasa_url.rsplit(":", 1)[-1].split("/")[0]
     processes = [
+        # rasa-sdk listens on SANIC_HOST (its default is every interface): only Rasa calls it, over loopback.
         Process("actions", [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port",
-                            str(settings.action_server_port)]),
+                            str(settings.action_server_port)], {"SANIC_HOST": settings.action_server_host}),
         Process("rasa", [str(PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"), "run", "--enable-api", "--model", model,
                          "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
                          "--interface", "127.0.0.1", "--port", rasa_port, "--cors", "*"]),
@@ -46,6 +49,7 @@ def supervise(processes: list[Process], env: dict[str, str]) -> int:
 
     manager = Manager()
     for process in processes:
-        manager.add_process(process.name, shlex.join(process.command), env=env, cwd=str(PROJECT_ROOT))
+        manager.add_process(process.name, shlex.join(process.command), env={**env, **process.env},
+                            cwd=str(PROJECT_ROOT))
     manager.loop()
     return int(manager.returncode or 0)

@@ -44,6 +44,7 @@ class Settings:
     database_url: str
     data_dir: Path
     rasa_url: str
+    action_server_host: str
     action_server_port: int
     chat_port: int
     web_port: int
@@ -76,6 +77,8 @@ class Settings:
             database_url=env.get("DATABASE_URL", "") or f"sqlite:///{data_dir / 'privacy-desk.db'}",
             data_dir=data_dir,
             rasa_url=(env.get("RASA_URL", "") or "http://127.0.0.1:5005").rstrip("/"),
+            # Only Rasa calls the action server: it listens on loopback unless told otherwise.
+            action_server_host=env.get("ACTION_SERVER_HOST", "") or "127.0.0.1",
             action_server_port=_int(env, "ACTION_SERVER_PORT", 5055),
             chat_port=_int(env, "CHAT_PORT", 8080),
             web_port=_int(env, "WEB_PORT", 8081),
@@ -98,6 +101,13 @@ class Settings:
             imap_poll_seconds=_int(env, "IMAP_POLL_SECONDS", 30),
             secret_key=env.get("SECRET_KEY", ""),
         )
+
+    @property
+    def action_endpoint_url(self) -> str:
+        """Where Rasa calls the action server (a wildcard listen address is reached over loopback)."""
+        host = "127.0.0.1" if self.action_server_host in {"0.0.0.0", "::"} else self.action_server_host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.action_server_port}/webhook"
 
 
 def load_settings(env_file: Path | None = None) -> Settings:

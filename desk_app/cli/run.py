@@ -34,6 +34,6 @@ def run(app: App) -> None:
     for note in notes:
         click.echo(note)
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false",
-           "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{settings.action_server_port}/webhook",
+           "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
            "PYTHONPATH": str(PROJECT_ROOT)}
     sys.exit(supervise(processes, env))

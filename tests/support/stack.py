@@ -15,9 +15,10 @@ import httpx
 from sqlalchemy import select
 
 from desk_app.rasa import free_port, rasa_server
+from desk_app.supervisor import planned_processes
 from privacy_desk import db
 from privacy_desk.models import Ticket
-from privacy_desk.settings import PROJECT_ROOT
+from privacy_desk.settings import PROJECT_ROOT, Settings
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -89,9 +90,11 @@ def chat_stack(workdir: Path, smtp_port: int, policy: str = "itosoft",
     env = app_env(database_url, smtp_port, workdir, policy)
     action_port = free_port()
     with ExitStack() as stack:
-        actions = stack.enter_context(background(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(action_port)], env,
-            workdir / "actions.log"))
+        # The action server exactly as `privacy-desk run` starts it (command and environment).
+        planned, _ = planned_processes(Settings.from_mapping({"ACTION_SERVER_PORT": str(action_port)}), "-")
+        action_server = next(p for p in planned if p.name == "actions")
+        actions = stack.enter_context(background(action_server.command, {**env, **action_server.env},
+                                                 workdir / "actions.log"))
         wait_until_up(f"http://127.0.0.1:{action_port}/health", actions)
         stack.enter_context(background([sys.executable, "-m", "desk_app", "outbox", "run", "--interval", "0.2"],
                                        env, workdir / "outbox.log"))

@@ -1,0 +1,60 @@
+"""The action server is not open to the network: `run` starts it on loopback (ACTION_SERVER_HOST)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from desk_app.rasa import free_port
+from desk_app.supervisor import planned_processes
+from privacy_desk.settings import PROJECT_ROOT, Settings
+from tests.support.stack import background, wait_until_up
+
+LISTEN = "0A"
+
+
+def listening_on(port: int) -> set[str]:
+    """The IPv4 addresses a socket listens on for this port, from the kernel's own table."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == LISTEN and int(hex_port, 16) == port:
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
+
+
+def serve_actions(tmp_path: Path, extra_env: dict[str, str], drop: tuple[str, ...] = ()) -> set[str]:
+    port = free_port()
+    planned, _ = planned_processes(Settings.from_mapping({"ACTION_SERVER_PORT": str(port)}), "-")
+    actions = next(p for p in planned if p.name == "actions")
+    env = {**{k: v for k, v in os.environ.items() if k not in drop}, **extra_env,
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "PRIVACY_DESK_ENV_FILE": str(tmp_path / "none.env"),
+           "PRIVACY_DESK_DATA": str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT)}
+    with background(actions.command, env, tmp_path / "actions.log") as process:
+        wait_until_up(f"http://127.0.0.1:{port}/health", process)
+        return listening_on(port)
+
+
+def test_the_action_server_listens_on_loopback_only(tmp_path: Path) -> None:
+    planned, _ = planned_processes(Settings.from_mapping({}), "-")
+    actions = next(p for p in planned if p.name == "actions")
+    assert serve_actions(tmp_path, dict(actions.env), drop=("SANIC_HOST",)) == {"127.0.0.1"}
+
+
+def test_without_the_setting_rasa_sdk_would_listen_everywhere(tmp_path: Path) -> None:
+    # The control: what the previous `run` did, so the test above can tell the two apart.
+    assert serve_actions(tmp_path, {}, drop=("SANIC_HOST",)) == {"0.0.0.0"}
+
+
+def test_an_operator_may_choose_the_interface() -> None:
+    def planned(host: str) -> tuple[str, str]:
+        settings = Settings.from_mapping({"ACTION_SERVER_HOST": host, "ACTION_SERVER_PORT": "6000"})
+        actions = next(p for p in planned_processes(settings, "-")[0] if p.name == "actions")
+        return actions.env["SANIC_HOST"], settings.action_endpoint_url
+
+    assert planned("") == ("127.0.0.1", "http://127.0.0.1:6000/webhook")
+    assert planned("10.0.0.5") == ("10.0.0.5", "http://10.0.0.5:6000/webhook")
+    assert planned("0.0.0.0") == ("0.0.0.0", "http://127.0.0.1:6000/webhook")  # reached over loopback
+    assert planned("::1") == ("::1", "http://[::1]:6000/webhook")
