@@ -6,6 +6,8 @@ import os
 import socket
 from pathlib import Path
 
+import pytest
+
 from desk_app.rasa import free_port
 from desk_app.supervisor import planned_processes
 from privacy_desk.settings import PROJECT_ROOT, Settings
@@ -37,12 +39,14 @@ def serve_actions(tmp_path: Path, extra_env: dict[str, str], drop: tuple[str, ..
         return listening_on(port)
 
 
+@pytest.mark.actions
 def test_the_action_server_listens_on_loopback_only(tmp_path: Path) -> None:
     planned, _ = planned_processes(Settings.from_mapping({}), "-")
     actions = next(p for p in planned if p.name == "actions")
     assert serve_actions(tmp_path, dict(actions.env), drop=("SANIC_HOST",)) == {"127.0.0.1"}
 
 
+@pytest.mark.actions
 def test_without_the_setting_rasa_sdk_would_listen_everywhere(tmp_path: Path) -> None:
     # The control: what the previous `run` did, so the test above can tell the two apart.
     assert serve_actions(tmp_path, {}, drop=("SANIC_HOST",)) == {"0.0.0.0"}
