@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import secrets
 import subprocess
 import tempfile
 import time
@@ -55,6 +56,8 @@ def rasa_env() -> dict[str, str]:
     env.update(RASA_TELEMETRY_ENABLED="false", PYTHONPATH=str(PROJECT_ROOT), TF_CPP_MIN_LOG_LEVEL="2",
                RASA_CACHE_DIRECTORY=str(cache_dir() / "rasa-train-cache"))
     env.setdefault("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    # endpoints.yml names it; a server started without one (NLU only) sends a token no action server accepts.
+    env.setdefault("ACTION_SERVER_TOKEN", secrets.token_hex(16))
     return env
 
 
@@ -113,12 +116,14 @@ def server_command(model: Path, port: int, host: str = "127.0.0.1") -> list[str]
 
 @contextmanager
 def rasa_server(port: int, action_url: str | None = None, startup_timeout: float = 240.0,
-                log_file: Path | None = None) -> Iterator[RasaServer]:
+                log_file: Path | None = None, action_token: str | None = None) -> Iterator[RasaServer]:
     """Start `rasa run` on loopback with the current model; stop it on exit."""
     model = ensure_model()
     env = rasa_env()
     if action_url:
         env["ACTION_ENDPOINT_URL"] = action_url
+    if action_token:
+        env["ACTION_SERVER_TOKEN"] = action_token
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(server_command(model, port), cwd=PROJECT_ROOT, env=env, stdout=out,
                                stderr=subprocess.STDOUT)

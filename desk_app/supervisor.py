@@ -17,18 +17,22 @@ class Process:
     env: Mapping[str, str] = field(default_factory=dict)  # on top of the shared environment
 
 
-def planned_processes(settings: Settings, model: str) -> tuple[list[Process], list[str]]:
-    """The processes for these settings, and notes on what is not started and how to enable it."""
+def planned_processes(settings: Settings, model: str, action_token: str = "") -> tuple[list[Process], list[str]]:
+    """The processes for these settings, and notes on what is not started and how to enable it.
+
+    `action_token`: what Rasa shows the action server (only those two processes get it); without one the action
+    server refuses every call."""
+    token = {"ACTION_SERVER_TOKEN": action_token}
     python = sys.executable
     cli = [python, "-m", "desk_app"]
     rasa_port = settings.rasa_url.rsplit(":", 1)[-1].split("/")[0]
     processes = [
         # rasa-sdk listens on SANIC_HOST (its default is every interface): only Rasa calls it, over loopback.
         Process("actions", [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port",
-                            str(settings.action_server_port)], {"SANIC_HOST": settings.action_server_host}),
+                            str(settings.action_server_port)], {"SANIC_HOST": settings.action_server_host, **token}),
         Process("rasa", [str(PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"), "run", "--enable-api", "--model", model,
                          "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
-                         "--interface", "127.0.0.1", "--port", rasa_port, "--cors", "*"]),
+                         "--interface", "127.0.0.1", "--port", rasa_port, "--cors", "*"], token),
         Process("chat", [*cli, "chat-page", "--port", str(settings.chat_port)]),
         Process("web", [*cli, "web", "--port", str(settings.web_port)]),
         Process("outbox", [*cli, "outbox", "run"]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -24,3 +26,9 @@ def secret_key(settings: Settings) -> bytes:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_hex(32))
     return Path(path).read_text(encoding="ascii").strip().encode()
+
+
+def action_server_token(settings: Settings) -> str:
+    """The token Rasa shows the action server: derived from the secret key, so every process of an installation
+    (on any machine with the same SECRET_KEY) agrees on it without another setting."""
+    return hmac.new(secret_key(settings), b"privacy-desk action server", hashlib.sha256).hexdigest()

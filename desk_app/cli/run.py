@@ -19,12 +19,13 @@ def run(app: App) -> None:
 
     from desk_app.rasa import ensure_model
     from desk_app.supervisor import planned_processes, supervise
+    from privacy_desk.keys import action_server_token
 
     settings = app.settings
     db.migrate(settings.database_url)
     click.echo("checking the NLU model (trains once when intents/, bot/ or config.yml changed) ...")
     model = ensure_model(quiet=False)
-    processes, notes = planned_processes(settings, str(model))
+    processes, notes = planned_processes(settings, str(model), action_server_token(settings))
     click.echo(f"policy pack in force: {app.pack.id} ({app.pack.company.name.en})")
     click.echo(f"database: {safe_url(settings.database_url)}")
     click.echo(f"chat page: http://127.0.0.1:{settings.chat_port}/  (Rasa API: {settings.rasa_url})")

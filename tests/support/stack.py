@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -91,7 +92,8 @@ def chat_stack(workdir: Path, smtp_port: int, policy: str = "itosoft",
     action_port = free_port()
     with ExitStack() as stack:
         # The action server exactly as `privacy-desk run` starts it (command and environment).
-        planned, _ = planned_processes(Settings.from_mapping({"ACTION_SERVER_PORT": str(action_port)}), "-")
+        token = secrets.token_hex(16)
+        planned, _ = planned_processes(Settings.from_mapping({"ACTION_SERVER_PORT": str(action_port)}), "-", token)
         action_server = next(p for p in planned if p.name == "actions")
         actions = stack.enter_context(background(action_server.command, {**env, **action_server.env},
                                                  workdir / "actions.log"))
@@ -99,5 +101,5 @@ def chat_stack(workdir: Path, smtp_port: int, policy: str = "itosoft",
         stack.enter_context(background([sys.executable, "-m", "desk_app", "outbox", "run", "--interval", "0.2"],
                                        env, workdir / "outbox.log"))
         rasa = stack.enter_context(rasa_server(free_port(), action_url=f"http://127.0.0.1:{action_port}/webhook",
-                                               log_file=workdir / "rasa.log"))
+                                               log_file=workdir / "rasa.log", action_token=token))
         yield ChatStack(rasa.url, database_url, env, workdir)
