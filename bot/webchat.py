@@ -1,11 +1,15 @@
 """The website chat page: a static widget plus a same-origin proxy to Rasa's REST webhook.
 
 Serving the widget and proxying from one origin means the company website needs no CORS rules for Rasa, and
-Rasa itself stays on loopback.
+Rasa itself stays on loopback. The page, not the visitor, chooses the conversation: a random id in an HttpOnly
+cookie, signed with the installation's key, so nobody can join another visitor's conversation by sending its id.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,9 +26,22 @@ from privacy_desk.classify import MODEL_TEXT_LIMIT
 WEB_DIR = Path(__file__).resolve().parent / "web"
 # Longer messages would not be read whole by the model anyway.
 MAX_MESSAGE = MODEL_TEXT_LIMIT
+CONVERSATION_COOKIE = "pd_chat"
 
 
-def create_app(rasa_url: str, timeout: float = 30.0) -> Starlette:
+def sign(key: bytes, conversation: str) -> str:
+    return f"{conversation}.{hmac.new(key, conversation.encode(), hashlib.sha256).hexdigest()}"
+
+
+def conversation_of(key: bytes, cookie: str | None) -> str | None:
+    """The conversation a cookie names, if we signed it; None for a missing, altered or forged one."""
+    conversation, _, _ = (cookie or "").partition(".")
+    if conversation and cookie and hmac.compare_digest(sign(key, conversation), cookie):
+        return conversation
+    return None
+
+
+def create_app(rasa_url: str, key: bytes, timeout: float = 30.0) -> Starlette:
     client = httpx.AsyncClient(timeout=timeout)
 
     async def index(request: Request) -> Response:
@@ -35,11 +52,14 @@ def create_app(rasa_url: str, timeout: float = 30.0) -> Starlette:
             payload = await request.json()
         except ValueError:
             return JSONResponse({"error": "expected JSON"}, status_code=400)
-        sender, message = payload.get("sender"), payload.get("message")
-        if not isinstance(sender, str) or not isinstance(message, str) or not sender or len(message) > MAX_MESSAGE:
-            return JSONResponse({"error": f"expected sender and message (at most {MAX_MESSAGE} characters)"},
+        message = payload.get("message") if isinstance(payload, dict) else None
+        if not isinstance(message, str) or len(message) > MAX_MESSAGE:
+            return JSONResponse({"error": f"expected a message (at most {MAX_MESSAGE} characters)"},
                                 status_code=400)
-        body = {"sender": sender[:64], "message": message}
+        # Whatever "sender" the request names is ignored: the conversation is the one our cookie says.
+        known = conversation_of(key, request.cookies.get(CONVERSATION_COOKIE))
+        sender = known or secrets.token_urlsafe(18)
+        body: dict[str, object] = {"sender": sender, "message": message}
         if isinstance(payload.get("metadata"), dict):
             body["metadata"] = payload["metadata"]
         try:
@@ -47,7 +67,12 @@ def create_app(rasa_url: str, timeout: float = 30.0) -> Starlette:
             response.raise_for_status()
         except httpx.HTTPError:
             return JSONResponse({"error": "the assistant is not available right now"}, status_code=503)
-        return JSONResponse([{"text": m["text"]} for m in response.json() if m.get("text")])
+        answer = JSONResponse([{"text": m["text"]} for m in response.json() if m.get("text")])
+        if known is None:
+            # A session cookie: the conversation ends with the browser session, as the visitor expects.
+            answer.set_cookie(CONVERSATION_COOKIE, sign(key, sender), httponly=True, samesite="strict",
+                              secure=request.url.scheme == "https", path="/api/chat")
+        return answer
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -4,12 +4,7 @@
   const log = document.getElementById("log");
   const form = document.getElementById("form");
   const input = document.getElementById("input");
-  const key = "privacy-desk-sender";
-  let sender = sessionStorage.getItem(key);
-  if (!sender) {
-    sender = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).replace(/[^a-z0-9-]/gi, "");
-    sessionStorage.setItem(key, sender);
-  }
+  // The conversation is the page's choice (a signed cookie set by /api/chat), never the browser's.
   const language = (navigator.language || "en").toLowerCase().startsWith("ja") ? "ja" : "en";
   const texts = {
     en: { placeholder: "Type your message…", send: "Send", title: "Privacy assistant",
@@ -36,7 +31,8 @@
       const response = await fetch("/api/chat", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: sender, message: message, metadata: { language: language } }),
+        credentials: "same-origin",
+        body: JSON.stringify({ message: message, metadata: { language: language } }),
       });
       if (!response.ok) throw new Error(String(response.status));
       for (const reply of await response.json()) show(reply.text, "bot");

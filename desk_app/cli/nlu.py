@@ -68,5 +68,5 @@ def chat_page(app: App, host: str, port: int | None) -> None:
 
     from bot.webchat import create_app
 
-    uvicorn.run(create_app(app.settings.rasa_url), host=host, port=port or app.settings.chat_port,
+    uvicorn.run(create_app(app.settings.rasa_url, app.services.key), host=host, port=port or app.settings.chat_port,
                 log_level="warning")
