@@ -3,6 +3,11 @@ need no database), and one-line errors."""
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
+from collections.abc import Callable
+
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,3 +53,15 @@ def safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def until_stopped(work: Callable[[threading.Event], object]) -> None:
+    """Run a long-lived worker (poller, outbox, housekeeping) with logging on, until SIGTERM or Ctrl-C sets the
+    event it watches; it finishes what it is doing and returns."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        work(stop)
+    except KeyboardInterrupt:
+        stop.set()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from desk_app.cli.base import App, cli, pass_app
+from desk_app.cli.base import App, cli, pass_app, until_stopped
 from privacy_desk import db
 from privacy_desk.errors import PrivacyDeskError
 
@@ -87,22 +87,18 @@ def mail_import(app: App, source: Path, dry_run: bool) -> None:
 @pass_app
 def mail_poll(app: App) -> None:
     """Read the support mailbox (IMAP_* settings) until stopped: IDLE, or polling every 30 s."""
-    import logging
-    import signal
     import threading
 
     from mail_ingest.poller import ImapSource, Poller
 
     if not app.settings.imap_host:
         raise PrivacyDeskError("IMAP_HOST is not set: put IMAP_HOST, IMAP_USER and IMAP_PASSWORD in .env")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     db.migrate(app.settings.database_url)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with _mail_pipeline(app) as pipeline:
-        poller = Poller(ImapSource(app.settings), pipeline, pipeline.engine, app.settings.imap_mailbox, stop,
-                        idle_timeout=app.settings.imap_idle_seconds, poll_interval=app.settings.imap_poll_seconds)
-        try:
-            poller.run_forever()
-        except KeyboardInterrupt:
-            stop.set()
+
+    def poll(stop: threading.Event) -> None:
+        with _mail_pipeline(app) as pipeline:
+            Poller(ImapSource(app.settings), pipeline, pipeline.engine, app.settings.imap_mailbox, stop,
+                   idle_timeout=app.settings.imap_idle_seconds,
+                   poll_interval=app.settings.imap_poll_seconds).run_forever()
+
+    until_stopped(poll)

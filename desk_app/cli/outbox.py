@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from desk_app.cli.base import App, cli, pass_app
+from desk_app.cli.base import App, cli, pass_app, until_stopped
 
 if TYPE_CHECKING:
     from privacy_desk.outbox import Outbox
@@ -26,17 +26,8 @@ def _outbox(app: App) -> Outbox:
 @pass_app
 def outbox_run(app: App, interval: float) -> None:
     """Send queued mail until stopped (SIGTERM or Ctrl-C), retrying with backoff."""
-    import logging
-    import signal
-    import threading
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        _outbox(app).run_forever(stop, interval)
-    except KeyboardInterrupt:
-        stop.set()
+    outbox = _outbox(app)
+    until_stopped(lambda stop: outbox.run_forever(stop, interval))
 
 
 @outbox_group.command("send")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from desk_app.cli.base import App, cli, pass_app
+from desk_app.cli.base import App, cli, pass_app, until_stopped
 from privacy_desk import db
 from privacy_desk.messages import utcnow
 from privacy_desk.staff import Role, StaffAccounts
@@ -91,11 +91,9 @@ def retention_group() -> None:
 @pass_app
 def retention_run(app: App, dry_run: bool) -> None:
     """Anonymise finished tickets (and loose mail) older than the policy pack's retention period."""
-    from privacy_desk.retention import run_retention
+    from privacy_desk.housekeeping import run_once
 
-    with db.transaction(app.sessions) as session:
-        report = run_retention(session, app.pack, dry_run=dry_run)
-        expired = 0 if dry_run else StaffAccounts(session).purge_expired_sessions()
+    report, expired = run_once(app.sessions, app.pack, dry_run=dry_run, clock=app.services.clock)
     verb = "would anonymise" if dry_run else "anonymised"
     click.echo(f"retention {app.pack.retention_days} days (finished before {report.cutoff:%Y-%m-%d}): "
                f"{verb} {len(report.tickets)} tickets and {report.loose_messages} other messages")
@@ -111,16 +109,6 @@ def retention_run(app: App, dry_run: bool) -> None:
 @pass_app
 def retention_schedule(app: App, hours: float) -> None:
     """Run retention now and then every HOURS until stopped (what `run` starts; or use cron and `retention run`)."""
-    import logging
-    import signal
-    import threading
-
     from privacy_desk.housekeeping import run_every
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        run_every(app.sessions, app.pack, hours * 3600, stop, clock=app.services.clock)
-    except KeyboardInterrupt:
-        stop.set()
+    until_stopped(lambda stop: run_every(app.sessions, app.pack, hours * 3600, stop, clock=app.services.clock))

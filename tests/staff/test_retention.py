@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,8 +16,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from privacy_desk.db import transaction
+from desk_app.rasa import free_port
+from desk_app.supervisor import planned_processes
+from privacy_desk.db import make_engine, session_factory, transaction
 from privacy_desk.desk import Desk
+from privacy_desk.housekeeping import run_every
 from privacy_desk.languages import Language
 from privacy_desk.messages import Channel, IncomingMessage
 from privacy_desk.models import Event, Message, Ticket, Verification
@@ -21,7 +28,7 @@ from privacy_desk.policy import RequestKind, Topic
 from privacy_desk.replies import Purpose
 from privacy_desk.retention import REMOVED, run_retention
 from privacy_desk.review import Review
-from privacy_desk.settings import PROJECT_ROOT
+from privacy_desk.settings import PROJECT_ROOT, Settings
 from privacy_desk.staff_plan import DraftReply
 from tests.staff.conftest import MAIL_FROM, PACK
 from tests.support.clock import Clock
@@ -106,55 +113,48 @@ def test_loose_mail_goes_after_the_same_period(sessions: sessionmaker[Session], 
     assert bodies == [(REMOVED, None, None)] * 2
 
 
+CLI = [sys.executable, "-m", "desk_app"]
+
+
+def migrated_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a command on a fresh, migrated SQLite database."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+           "PRIVACY_DESK_ENV_FILE": str(tmp_path / "none.env"), "PRIVACY_DESK_DATA": str(tmp_path)}
+    subprocess.run([*CLI, "db", "migrate"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
+    return env
+
+
 def test_retention_command(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "PRIVACY_DESK_ENV_FILE": str(tmp_path / "none.env"),
-           "PRIVACY_DESK_DATA": str(tmp_path)}
-    cli = [sys.executable, "-m", "desk_app"]
-    subprocess.run([*cli, "db", "migrate"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
-    result = subprocess.run([*cli, "retention", "run"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    env = migrated_env(tmp_path)
+    result = subprocess.run([*CLI, "retention", "run"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert f"retention {PACK.retention_days} days" in result.stdout and "anonymised 0 tickets" in result.stdout
 
 
 def test_the_supervisor_runs_retention_daily() -> None:
-    from desk_app.supervisor import planned_processes
-    from privacy_desk.settings import Settings
-
     processes, _ = planned_processes(Settings.from_mapping({}), "model.tar.gz")
     housekeeping = next(p for p in processes if p.name == "housekeeping")
     assert housekeeping.command[-4:] == ["retention", "schedule", "--every", "24"]
 
 
 def test_scheduled_housekeeping_runs_until_stopped(sessions: sessionmaker[Session], clock: Clock) -> None:
-    import threading
-
-    from privacy_desk.housekeeping import run_every
-
     old = finished_ticket(sessions, clock)
     clock.now += timedelta(days=PACK.retention_days + 1)
     stop = threading.Event()
-    worker = threading.Thread(target=lambda: results.append(run_every(sessions, PACK, 0.05, stop, clock=clock)))
-    results: list[int] = []
+    runs: list[int] = []
+    worker = threading.Thread(target=lambda: runs.append(run_every(sessions, PACK, 0.05, stop, clock=clock)))
     worker.start()
-    stop.wait(0.5)
+    time.sleep(0.5)
     stop.set()
     worker.join(5)
-    assert not worker.is_alive() and results and results[0] >= 2  # ran, and ran again on the interval
+    assert not worker.is_alive() and runs and runs[0] >= 2  # ran, and ran again on the interval
     assert personal_data_left(sessions, old) == []
     with sessions() as session:
-        runs = list(session.scalars(select(Event).where(Event.action == "retention_run")))
-    assert runs[0].details["tickets"] == [old] and all(r.details["tickets"] == [] for r in runs[1:])
+        recorded = list(session.scalars(select(Event).where(Event.action == "retention_run")))
+    assert recorded[0].details["tickets"] == [old] and all(r.details["tickets"] == [] for r in recorded[1:])
 
 
 def test_housekeeping_keeps_trying_while_the_database_is_down(caplog: pytest.LogCaptureFixture) -> None:
-    import logging
-    import threading
-
-    from privacy_desk.db import make_engine, session_factory
-    from privacy_desk.housekeeping import run_every
-    from tests.support.postgres import free_port
-
     sessions = session_factory(make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none"))
     stop = threading.Event()
     threading.Timer(1.0, stop.set).start()
@@ -165,23 +165,14 @@ def test_housekeeping_keeps_trying_while_the_database_is_down(caplog: pytest.Log
 
 
 def test_retention_schedule_command_stops_on_sigterm(tmp_path: Path) -> None:
-    import signal
-    import time
-
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "PRIVACY_DESK_ENV_FILE": str(tmp_path / "none.env"),
-           "PRIVACY_DESK_DATA": str(tmp_path)}
-    cli = [sys.executable, "-m", "desk_app"]
-    subprocess.run([*cli, "db", "migrate"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
-    process = subprocess.Popen([*cli, "retention", "schedule", "--every", "0.0002"], env=env, cwd=PROJECT_ROOT,
+    env = migrated_env(tmp_path)
+    process = subprocess.Popen([*CLI, "retention", "schedule", "--every", "0.0002"], env=env, cwd=PROJECT_ROOT,
                                stderr=subprocess.PIPE, text=True)
-    from privacy_desk.db import make_engine, session_factory
-
     deadline = time.monotonic() + 30
     runs = 0
     while time.monotonic() < deadline and runs < 2:
         time.sleep(0.3)
-        with session_factory(make_engine(url))() as session:
+        with session_factory(make_engine(env["DATABASE_URL"]))() as session:
             runs = len(list(session.scalars(select(Event).where(Event.action == "retention_run"))))
     process.send_signal(signal.SIGTERM)
     _, log = process.communicate(timeout=30)
