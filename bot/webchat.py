@@ -3,6 +3,10 @@
 Serving the widget and proxying from one origin means the company website needs no CORS rules for Rasa, and
 Rasa itself stays on loopback. The page, not the visitor, chooses the conversation: a random id in an HttpOnly
 cookie, signed with the installation's key, so nobody can join another visitor's conversation by sending its id.
+
+With several Rasa processes the page spreads conversations over them, each conversation to one process while
+it answers (its turns stay on one warm process); when that one does not answer, the turn goes to the next. Any
+of them can carry on any conversation: they share the tracker store, and the lock store keeps turns in order.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -41,8 +45,29 @@ def conversation_of(key: bytes, cookie: str | None) -> str | None:
     return None
 
 
-def create_app(rasa_url: str, key: bytes, timeout: float = 30.0) -> Starlette:
+def rasa_order(conversation: str, rasa_urls: Sequence[str]) -> list[str]:
+    """The Rasa processes to try for a conversation, its own first: a stable hash, the same in every chat-page
+    process, so no shared state is needed to keep a conversation on its process."""
+    start = int.from_bytes(hashlib.sha256(conversation.encode()).digest()[:4], "big") % len(rasa_urls)
+    return [*rasa_urls[start:], *rasa_urls[:start]]
+
+
+def create_app(rasa_urls: Sequence[str], key: bytes, timeout: float = 30.0) -> Starlette:
+    if not rasa_urls:
+        raise ValueError("the chat page needs at least one Rasa URL")
     client = httpx.AsyncClient(timeout=timeout)
+
+    async def ask_rasa(body: dict[str, object]) -> httpx.Response | None:
+        for url in rasa_order(str(body["sender"]), rasa_urls):
+            try:
+                response = await client.post(f"{url}/webhooks/rest/webhook", json=body)
+                response.raise_for_status()
+                return response
+            except httpx.ConnectError:
+                continue  # that process is down (restarting): the next one carries on the conversation
+            except httpx.HTTPError:
+                return None  # it took the turn and failed: sending it again elsewhere could act on it twice
+        return None
 
     async def index(request: Request) -> Response:
         return FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-store"})
@@ -62,10 +87,8 @@ def create_app(rasa_url: str, key: bytes, timeout: float = 30.0) -> Starlette:
         body: dict[str, object] = {"sender": sender, "message": message}
         if isinstance(payload.get("metadata"), dict):
             body["metadata"] = payload["metadata"]
-        try:
-            response = await client.post(f"{rasa_url}/webhooks/rest/webhook", json=body)
-            response.raise_for_status()
-        except httpx.HTTPError:
+        response = await ask_rasa(body)
+        if response is None:
             return JSONResponse({"error": "the assistant is not available right now"}, status_code=503)
         answer = JSONResponse([{"text": m["text"]} for m in response.json() if m.get("text")])
         if known is None:

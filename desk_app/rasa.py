@@ -12,15 +12,16 @@ import secrets
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
 from privacy_desk.errors import PrivacyDeskError
-from privacy_desk.settings import PROJECT_ROOT
+from privacy_desk.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,32 @@ def rasa_env() -> dict[str, str]:
     env.setdefault("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
     # endpoints.yml names it; a server started without one (NLU only) sends a token no action server accepts.
     env.setdefault("ACTION_SERVER_TOKEN", secrets.token_hex(16))
+    # A server started without stores (NLU only) keeps conversations in memory: nothing written anywhere.
+    env.setdefault("TRACKER_STORE_URL", "sqlite://")
+    for key, value in store_env("sqlite://", "").items():
+        env.setdefault(key, value)
     return env
+
+
+def store_env(tracker_store_url: str, lock_store_url: str, lock_password: str = "") -> dict[str, str]:
+    """What bot/endpoints.yml reads: where conversations are kept, and the lock that keeps the turns of one
+    conversation in order across Rasa processes (Redis; in memory when there is one process)."""
+    env = {"TRACKER_STORE_URL": tracker_store_url, "LOCK_STORE_TYPE": "in_memory", "LOCK_STORE_HOST": "",
+           "LOCK_STORE_PORT": "", "LOCK_STORE_DB": "", "LOCK_STORE_PASSWORD": ""}
+    if lock_store_url:
+        url = urlsplit(lock_store_url)
+        env.update(LOCK_STORE_TYPE="redis", LOCK_STORE_HOST=url.hostname or "127.0.0.1",
+                   LOCK_STORE_PORT=str(url.port or 6379), LOCK_STORE_DB=url.path.strip("/") or "0",
+                   LOCK_STORE_PASSWORD=url.password or lock_password)
+    return env
+
+
+def settings_store_env(settings: Settings) -> dict[str, str]:
+    """store_env for an installation: its database, and the Redis it names or `run` starts."""
+    from privacy_desk.keys import lock_store_password
+
+    password = lock_store_password(settings) if settings.starts_redis else ""
+    return store_env(settings.tracker_store_url, settings.lock_store_url, password)
 
 
 def _rasa_bin() -> Path:
@@ -96,9 +122,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def is_up(url: str, timeout: float = 2.0) -> bool:
+def is_up(url: str, timeout: float = 2.0, token: str = "") -> bool:
+    """Rasa answers and has its model loaded (/status; with the API token where it asks for one)."""
     try:
-        return httpx.get(f"{url}/status", timeout=timeout).status_code == 200
+        response = httpx.get(f"{url}/status", params={"token": token} if token else None, timeout=timeout)
+        return response.status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -107,36 +135,45 @@ def is_up(url: str, timeout: float = 2.0) -> bool:
 class RasaServer:
     url: str
     process: subprocess.Popen[bytes] | None
+    api_token: str = ""
 
 
-def server_command(model: Path, port: int, host: str = "127.0.0.1") -> list[str]:
-    return [str(_rasa_bin()), "run", "--enable-api", "--model", str(model), "--endpoints", "bot/endpoints.yml",
-            "--credentials", "bot/credentials.yml", "--interface", host, "--port", str(port), "--cors", "*"]
+def server_command(model: str | Path, port: int, api_token: str, host: str = "127.0.0.1") -> list[str]:
+    """`rasa run` with the HTTP API on, behind the token (the chat webhooks it serves take no token). No CORS:
+    browsers reach Rasa only through the chat page, never from another origin."""
+    command = [str(RASA_VENV / "bin" / "rasa"), "run", "--enable-api", "--model", str(model),
+               "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml", "--interface", host,
+               "--port", str(port)]
+    return [*command, "--auth-token", api_token] if api_token else command
 
 
 @contextmanager
 def rasa_server(port: int, action_url: str | None = None, startup_timeout: float = 240.0,
-                log_file: Path | None = None, action_token: str | None = None) -> Iterator[RasaServer]:
-    """Start `rasa run` on loopback with the current model; stop it on exit."""
+                log_file: Path | None = None, action_token: str | None = None, api_token: str = "",
+                stores: Mapping[str, str] | None = None) -> Iterator[RasaServer]:
+    """Start `rasa run` on loopback with the current model; stop it on exit.
+
+    `stores`: store_env() for the conversations (default: in memory, for NLU-only servers)."""
     model = ensure_model()
-    env = rasa_env()
+    _rasa_bin()
+    env = {**rasa_env(), **(stores or {})}
     if action_url:
         env["ACTION_ENDPOINT_URL"] = action_url
     if action_token:
         env["ACTION_SERVER_TOKEN"] = action_token
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(server_command(model, port), cwd=PROJECT_ROOT, env=env, stdout=out,
+    process = subprocess.Popen(server_command(model, port, api_token), cwd=PROJECT_ROOT, env=env, stdout=out,
                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_timeout
-        while not is_up(url):
+        while not is_up(url, token=api_token):
             if process.poll() is not None:
                 raise RasaError(f"rasa run exited with {process.returncode} before it answered")
             if time.monotonic() > deadline:
                 raise RasaError(f"rasa run did not answer on {url} within {startup_timeout:.0f} s")
             time.sleep(0.5)
-        yield RasaServer(url, process)
+        yield RasaServer(url, process, api_token)
     finally:
         process.terminate()
         try:

@@ -64,9 +64,11 @@ class Classification:
 class NluClient:
     """POST /model/parse on the Rasa server; retried once, since a busy server may drop a connection."""
 
-    def __init__(self, url: str, timeout: float = 10.0, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, transport: httpx.BaseTransport | None = None,
+                 token: str = "") -> None:
         self.url = url.rstrip("/")
-        self.client = httpx.Client(timeout=timeout, transport=transport)
+        # Rasa's HTTP API takes its token as a query parameter.
+        self.client = httpx.Client(timeout=timeout, transport=transport, params={"token": token} if token else None)
 
     def parse(self, text: str) -> dict[str, Any]:
         last: Exception | None = None

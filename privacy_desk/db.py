@@ -61,6 +61,16 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+# Tables in the same database that are not ours: Rasa's SQL tracker store keeps conversations in "events".
+FOREIGN_TABLES = frozenset({"events"})
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """For Alembic: compare and migrate our tables only, never another program's (or their indexes)."""
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return not (reflected and table in FOREIGN_TABLES)
+
+
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision` (creating a SQLite file's folder if needed)."""
     from alembic import command

@@ -48,7 +48,8 @@ def run_every(sessions: sessionmaker[Session], pack: PolicyPack, interval: float
             continue
         runs += 1
         # Counts only: references and addresses stay out of the log.
-        log.info("retention (%d days): anonymised %d tickets and %d other messages; removed %d staff sessions",
-                 pack.retention_days, len(report.tickets), report.loose_messages, sessions_removed)
+        log.info("retention (%d days): anonymised %d tickets and %d other messages; removed %d chat conversations "
+                 "and %d staff sessions", pack.retention_days, len(report.tickets), report.loose_messages,
+                 report.conversations, sessions_removed)
         stop.wait(max(0.0, interval - (time.monotonic() - started)))
     return runs

@@ -28,7 +28,22 @@ def secret_key(settings: Settings) -> bytes:
     return Path(path).read_text(encoding="ascii").strip().encode()
 
 
+def _derived(settings: Settings, purpose: bytes) -> str:
+    # Derived from the secret key, so every process of an installation (on any machine with the same SECRET_KEY)
+    # agrees on it without another setting; one per purpose, so one leaked token opens nothing else.
+    return hmac.new(secret_key(settings), b"privacy-desk " + purpose, hashlib.sha256).hexdigest()
+
+
 def action_server_token(settings: Settings) -> str:
-    """The token Rasa shows the action server: derived from the secret key, so every process of an installation
-    (on any machine with the same SECRET_KEY) agrees on it without another setting."""
-    return hmac.new(secret_key(settings), b"privacy-desk action server", hashlib.sha256).hexdigest()
+    """The token Rasa shows the action server."""
+    return _derived(settings, b"action server")
+
+
+def rasa_api_token(settings: Settings) -> str:
+    """The token Rasa's HTTP API (parse, trackers, model) asks of its callers: the mail poller and the CLI."""
+    return _derived(settings, b"rasa api")
+
+
+def lock_store_password(settings: Settings) -> str:
+    """The password of the Redis that `run` starts for Rasa's lock store."""
+    return _derived(settings, b"lock store")

@@ -101,7 +101,7 @@ class Event(Base):
     """The audit log: who did what to which ticket, when. Rows are only ever added (retention blanks the text
     of staff notes, which may hold personal data)."""
 
-    __tablename__ = "events"
+    __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)

@@ -3,7 +3,9 @@
 What is kept: the reference, kind, status, channel, language, dates and the audit trail's actions, so the
 company can still show that it handled a request and when. What goes: the requester's details, every message
 text and address, notes' texts, and verification records. Mail that never became a ticket (answers to policy
-questions, quarantined or ignored mail) goes after the same period.
+questions, quarantined or ignored mail) goes after the same period, and so does a chat conversation (Rasa's
+record of it: the visitor's words and answers) whose last turn is older than that; a request it opened keeps
+its own copy of what was said, under the ticket's retention.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from privacy_desk.conversations import forget_conversations, idle_conversations
 from privacy_desk.messages import Clock, utcnow
 from privacy_desk.models import Message, Ticket, Verification
 from privacy_desk.policy import Detail, PolicyPack
@@ -30,6 +33,7 @@ class RetentionReport:
     tickets: list[str]
     loose_messages: int
     dry_run: bool
+    conversations: int = 0
 
 
 def retention_cutoff(now: datetime, pack: PolicyPack) -> datetime:
@@ -55,16 +59,19 @@ def run_retention(session: Session, pack: PolicyPack, *, dry_run: bool = False,
         Ticket.status.in_([s.value for s in FINISHED_STATUSES])).order_by(Ticket.id)))
     loose = list(session.scalars(select(Message).where(
         Message.ticket_id.is_(None), Message.created_at < cutoff, Message.body != REMOVED)))
+    conversations = idle_conversations(session, cutoff)
     if not dry_run:
         for ticket in due:
             _anonymise_ticket(session, ticket, now)
         for message in loose:
             anonymise_message(message)
+        forget_conversations(session, conversations)
         add_event(session, None, ACTOR, "retention_run", {
             "policy": pack.id, "retention_days": pack.retention_days, "cutoff": cutoff.isoformat(),
-            "tickets": [t.reference for t in due], "loose_messages": len(loose)}, now)
+            "tickets": [t.reference for t in due], "loose_messages": len(loose),
+            "conversations": len(conversations)}, now)
         session.flush()
-    return RetentionReport(cutoff, [t.reference for t in due], len(loose), dry_run)
+    return RetentionReport(cutoff, [t.reference for t in due], len(loose), dry_run, len(conversations))
 
 
 def _anonymise_ticket(session: Session, ticket: Ticket, now: datetime) -> None:

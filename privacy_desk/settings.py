@@ -44,6 +44,12 @@ class Settings:
     database_url: str
     data_dir: Path
     rasa_url: str
+    rasa_host: str
+    rasa_workers: int
+    rasa_urls: tuple[str, ...]
+    redis_url: str
+    redis_port: int
+    tracker_store_url: str
     action_server_host: str
     action_server_port: int
     chat_port: int
@@ -72,11 +78,26 @@ class Settings:
         smtp_security = (env.get("SMTP_SECURITY", "") or "none").lower()
         if smtp_security not in {"none", "starttls", "ssl"}:
             raise ConfigError(f"SMTP_SECURITY={smtp_security!r} must be none, starttls or ssl")
+        database_url = env.get("DATABASE_URL", "") or f"sqlite:///{data_dir / 'privacy-desk.db'}"
+        rasa_url = (env.get("RASA_URL", "") or "http://127.0.0.1:5005").rstrip("/")
+        rasa_workers = _int(env, "RASA_WORKERS", default_rasa_workers())
+        if rasa_workers < 1:
+            raise ConfigError(f"RASA_WORKERS={rasa_workers} must be at least 1")
+        listed = tuple(u.rstrip("/") for u in re.split(r"[\s,]+", env.get("RASA_URLS", "")) if u)
         return cls(
             privacy_policy=env.get("PRIVACY_POLICY", "") or "itosoft",
-            database_url=env.get("DATABASE_URL", "") or f"sqlite:///{data_dir / 'privacy-desk.db'}",
+            database_url=database_url,
             data_dir=data_dir,
-            rasa_url=(env.get("RASA_URL", "") or "http://127.0.0.1:5005").rstrip("/"),
+            rasa_url=rasa_url,
+            # Rasa's API and webhook are for this machine's processes unless told otherwise (several machines).
+            rasa_host=env.get("RASA_HOST", "") or "127.0.0.1",
+            rasa_workers=rasa_workers,
+            # Where the chat page sends turns: RASA_URLS (other machines), else the local workers, one port each.
+            rasa_urls=listed or _consecutive_ports(rasa_url, rasa_workers),
+            redis_url=env.get("REDIS_URL", ""),
+            redis_port=_int(env, "REDIS_PORT", 6380),
+            # Conversations live in the app's database unless told otherwise (Rasa's table is "events").
+            tracker_store_url=env.get("TRACKER_STORE_URL", "") or tracker_store_url_for(database_url),
             # Only Rasa calls the action server: it listens on loopback unless told otherwise.
             action_server_host=env.get("ACTION_SERVER_HOST", "") or "127.0.0.1",
             action_server_port=_int(env, "ACTION_SERVER_PORT", 5055),
@@ -103,11 +124,49 @@ class Settings:
         )
 
     @property
+    def local_rasa_urls(self) -> tuple[str, ...]:
+        """The Rasa processes `run` starts here: RASA_WORKERS of them, from RASA_URL's port up."""
+        return _consecutive_ports(self.rasa_url, self.rasa_workers)
+
+    @property
+    def lock_store_url(self) -> str:
+        """Redis for Rasa's lock store when several processes serve the chat; empty for the in-memory one."""
+        if self.redis_url:
+            return self.redis_url
+        return f"redis://127.0.0.1:{self.redis_port}/0" if self.rasa_workers > 1 else ""
+
+    @property
+    def starts_redis(self) -> bool:
+        """`run` starts its own Redis on loopback when several local workers need one and none is named."""
+        return self.rasa_workers > 1 and not self.redis_url
+
+    @property
     def action_endpoint_url(self) -> str:
         """Where Rasa calls the action server (a wildcard listen address is reached over loopback)."""
         host = "127.0.0.1" if self.action_server_host in {"0.0.0.0", "::"} else self.action_server_host
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.action_server_port}/webhook"
+
+
+def default_rasa_workers() -> int:
+    """One Rasa process per core, at most four: a turn is CPU-bound in one process, so on two cores two processes
+    cut the turn p95 under load by a third, and a third process only adds contention (bench/chat_latency.py)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _consecutive_ports(url: str, count: int) -> tuple[str, ...]:
+    base, _, port = url.rpartition(":")
+    if not port.isdigit():
+        raise ConfigError(f"RASA_URL={url!r} must end in a port number (http://127.0.0.1:5005)")
+    return tuple(f"{base}:{int(port) + i}" for i in range(count))
+
+
+def tracker_store_url_for(database_url: str) -> str:
+    """The app's database as Rasa's SQLAlchemy 1.4 reaches it: Rasa's virtualenv has psycopg2, not psycopg 3."""
+    scheme, sep, rest = database_url.partition("://")
+    if scheme.startswith("postgresql"):
+        return f"postgresql://{rest}"
+    return f"{scheme.split('+')[0]}{sep}{rest}"
 
 
 def load_settings(env_file: Path | None = None) -> Settings:

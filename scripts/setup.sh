@@ -16,8 +16,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 RASA_TELEMETRY_ENABLED=false
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 # Debian packages the app and its tests use: PostgreSQL (a real server in tests), Dovecot (real IMAP in tests),
-# Chromium + driver (browser tests), a CJK font (Japanese in screenshots).
-SYSTEM_PACKAGES=(postgresql dovecot-imapd chromium chromium-driver fonts-ipafont-gothic)
+# Chromium + driver (browser tests), a CJK font (Japanese in screenshots), Redis (the lock store shared by several
+# Rasa processes when RASA_WORKERS > 1).
+SYSTEM_PACKAGES=(postgresql dovecot-imapd chromium chromium-driver fonts-ipafont-gothic redis-server)
 
 setup_system() {
   local missing=()
@@ -32,7 +33,7 @@ setup_system() {
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The packaged services must not run on their own; tests start private instances on loopback.
-  for svc in postgresql dovecot; do
+  for svc in postgresql dovecot redis-server; do
     (service "$svc" stop >/dev/null 2>&1 || true)
   done
 }

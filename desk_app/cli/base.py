@@ -7,6 +7,8 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from desk_app.services import Services, build_services
 from privacy_desk.policy import PolicyPack
 from privacy_desk.settings import Settings
+
+if TYPE_CHECKING:
+    from privacy_desk.classify import NluClient
 
 
 class App:
@@ -65,3 +70,20 @@ def until_stopped(work: Callable[[threading.Event], object]) -> None:
         work(stop)
     except KeyboardInterrupt:
         stop.set()
+
+
+def nlu_client(stack: ExitStack, settings: Settings, url: str | None = None, start: bool = True) -> NluClient:
+    """A client of the installation's Rasa (with its API token), or, with `start`, of a server started for this
+    command alone when none answers; closed (and stopped) with `stack`."""
+    from desk_app.rasa import free_port, is_up, rasa_server
+    from privacy_desk.classify import NluClient
+    from privacy_desk.keys import rasa_api_token
+
+    url = url or settings.rasa_url
+    token = rasa_api_token(settings)
+    if start and not is_up(url, token=token):
+        click.echo(f"no Rasa server answers at {url}; starting one for this command", err=True)
+        url = stack.enter_context(rasa_server(free_port(), api_token=token)).url
+    nlu = NluClient(url, token=token)
+    stack.callback(nlu.close)
+    return nlu

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from desk_app.cli.base import App, cli, pass_app, until_stopped
+from desk_app.cli.base import App, cli, nlu_client, pass_app, until_stopped
 from privacy_desk import db
 from privacy_desk.errors import PrivacyDeskError
 
@@ -24,17 +24,11 @@ def mail_group() -> None:
 
 
 @contextmanager
-def _mail_pipeline(app: App) -> Iterator[MailPipeline]:
-    from desk_app.rasa import free_port, is_up, rasa_server
-    from privacy_desk.classify import NluClient, classify
+def _mail_pipeline(app: App, start_rasa: bool = True) -> Iterator[MailPipeline]:
+    from privacy_desk.classify import classify
 
     with ExitStack() as stack:
-        url = app.settings.rasa_url
-        if not is_up(url):
-            click.echo(f"no Rasa server answers at {url}; starting one for this command", err=True)
-            url = stack.enter_context(rasa_server(free_port())).url
-        nlu = NluClient(url)
-        stack.callback(nlu.close)
+        nlu = nlu_client(stack, app.settings, start=start_rasa)
         stack.callback(app.services.close)
         yield app.services.mail_pipeline(lambda body, subject: classify(nlu, body, subject, "email"))
 
@@ -96,7 +90,9 @@ def mail_poll(app: App) -> None:
     db.migrate(app.settings.database_url)
 
     def poll(stop: threading.Event) -> None:
-        with _mail_pipeline(app) as pipeline:
+        # The installation's Rasa only: while it is down (starting, restarting) the poller keeps the mail and
+        # tries again, rather than starting a private Rasa beside it.
+        with _mail_pipeline(app, start_rasa=False) as pipeline:
             Poller(ImapSource(app.settings), pipeline, pipeline.engine, app.settings.imap_mailbox, stop,
                    idle_timeout=app.settings.imap_idle_seconds,
                    poll_interval=app.settings.imap_poll_seconds).run_forever()

@@ -7,7 +7,7 @@ from contextlib import ExitStack
 
 import click
 
-from desk_app.cli.base import App, cli, pass_app
+from desk_app.cli.base import App, cli, nlu_client, pass_app
 from privacy_desk.errors import PrivacyDeskError
 
 
@@ -26,17 +26,11 @@ def classify_command(app: App, rasa_url: str | None) -> None:
     """Classify JSON lines from stdin ({"text", "subject"?, "channel"?}); one JSON line out per line in."""
     import json
 
-    from desk_app.rasa import free_port, is_up, rasa_server
-    from privacy_desk.classify import NluClient, NluRefused, classify
+    from privacy_desk.classify import NluRefused, classify
 
-    url = rasa_url or app.settings.rasa_url
     failures = 0
     with ExitStack() as stack:
-        if not is_up(url):
-            click.echo(f"no Rasa server answers at {url}; starting one for this command", err=True)
-            url = stack.enter_context(rasa_server(free_port())).url
-        nlu = NluClient(url)
-        stack.callback(nlu.close)
+        nlu = nlu_client(stack, app.settings, rasa_url)
         for number, line in enumerate(sys.stdin, start=1):
             if not line.strip():
                 continue
@@ -68,5 +62,5 @@ def chat_page(app: App, host: str, port: int | None) -> None:
 
     from bot.webchat import create_app
 
-    uvicorn.run(create_app(app.settings.rasa_url, app.services.key), host=host, port=port or app.settings.chat_port,
+    uvicorn.run(create_app(app.settings.rasa_urls, app.services.key), host=host, port=port or app.settings.chat_port,
                 log_level="warning")

@@ -90,13 +90,15 @@ def retention_group() -> None:
 @click.option("--dry-run", is_flag=True, help="List what would be anonymised; change nothing.")
 @pass_app
 def retention_run(app: App, dry_run: bool) -> None:
-    """Anonymise finished tickets (and loose mail) older than the policy pack's retention period."""
+    """Anonymise finished tickets (and loose mail), and remove chat conversations, older than the policy pack's
+    retention period."""
     from privacy_desk.housekeeping import run_once
 
     report, expired = run_once(app.sessions, app.pack, dry_run=dry_run, clock=app.services.clock)
     verb = "would anonymise" if dry_run else "anonymised"
     click.echo(f"retention {app.pack.retention_days} days (finished before {report.cutoff:%Y-%m-%d}): "
-               f"{verb} {len(report.tickets)} tickets and {report.loose_messages} other messages")
+               f"{verb} {len(report.tickets)} tickets and {report.loose_messages} other messages; "
+               f"{'would remove' if dry_run else 'removed'} {report.conversations} chat conversations")
     for reference in report.tickets:
         click.echo(f"  {reference}")
     if expired:

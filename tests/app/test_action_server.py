@@ -14,7 +14,7 @@ import pytest
 
 from bot.action_guard import TOKEN_HEADER
 from desk_app.rasa import free_port
-from desk_app.supervisor import planned_processes
+from desk_app.supervisor import InternalSecrets, planned_processes
 from privacy_desk.settings import PROJECT_ROOT, Settings
 from tests.support.stack import background, wait_until_up
 
@@ -36,7 +36,7 @@ def listening_on(port: int) -> set[str]:
 def action_server(tmp_path: Path, extra_env: dict[str, str], drop: tuple[str, ...] = ()) -> Iterator[int]:
     """The real action server, started as `run` starts it; yields its port."""
     port = free_port()
-    planned, _ = planned_processes(Settings.from_mapping({"ACTION_SERVER_PORT": str(port)}), "-")
+    planned, _ = planned_processes(Settings.from_mapping({"ACTION_SERVER_PORT": str(port), "RASA_WORKERS": "1"}), "-")
     actions = next(p for p in planned if p.name == "actions")
     env = {**{k: v for k, v in os.environ.items() if k not in drop}, **extra_env,
            "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "PRIVACY_DESK_ENV_FILE": str(tmp_path / "none.env"),
@@ -53,7 +53,7 @@ def serve_actions(tmp_path: Path, extra_env: dict[str, str], drop: tuple[str, ..
 
 @pytest.mark.actions
 def test_the_action_server_listens_on_loopback_only(tmp_path: Path) -> None:
-    planned, _ = planned_processes(Settings.from_mapping({}), "-")
+    planned, _ = planned_processes(Settings.from_mapping({"RASA_WORKERS": "1"}), "-")
     actions = next(p for p in planned if p.name == "actions")
     assert serve_actions(tmp_path, dict(actions.env), drop=("SANIC_HOST",)) == {"127.0.0.1"}
 
@@ -66,7 +66,8 @@ def test_without_the_setting_rasa_sdk_would_listen_everywhere(tmp_path: Path) ->
 
 def test_an_operator_may_choose_the_interface() -> None:
     def planned(host: str) -> tuple[str, str]:
-        settings = Settings.from_mapping({"ACTION_SERVER_HOST": host, "ACTION_SERVER_PORT": "6000"})
+        settings = Settings.from_mapping({"ACTION_SERVER_HOST": host, "ACTION_SERVER_PORT": "6000",
+                                          "RASA_WORKERS": "1"})
         actions = next(p for p in planned_processes(settings, "-")[0] if p.name == "actions")
         return actions.env["SANIC_HOST"], settings.action_endpoint_url
 
@@ -99,8 +100,11 @@ def test_without_a_token_the_action_server_refuses_everything(tmp_path: Path) ->
 
 
 def test_run_gives_the_token_to_rasa_and_the_action_server_only() -> None:
-    processes, _ = planned_processes(Settings.from_mapping({}), "-", "secret-token")
+    processes, _ = planned_processes(Settings.from_mapping({"RASA_WORKERS": "2"}), "-",
+                                     InternalSecrets(action_token="secret-token", api_token="api-token",
+                                                     lock_password="lock"))
     holders = {p.name for p in processes if p.env.get("ACTION_SERVER_TOKEN") == "secret-token"}
-    assert holders == {"rasa", "actions"}
+    assert holders == {"rasa-1", "rasa-2", "actions"}
+    assert {p.name for p in processes if "api-token" in p.command} == {"rasa-1", "rasa-2"}
     endpoints = (PROJECT_ROOT / "bot" / "endpoints.yml").read_text(encoding="utf-8")
     assert f"{TOKEN_HEADER}: ${{ACTION_SERVER_TOKEN}}" in endpoints

@@ -5,7 +5,6 @@ Against the real Rasa server and action server; the page's proxy runs in-process
 
 from __future__ import annotations
 
-import httpx
 from starlette.testclient import TestClient
 
 from bot.webchat import CONVERSATION_COOKIE, conversation_of, create_app, sign
@@ -15,12 +14,12 @@ KEY = b"k" * 32
 
 
 def user_texts(chat: ChatStack, conversation: str) -> list[str]:
-    tracker = httpx.get(f"{chat.rasa_url}/conversations/{conversation}/tracker", timeout=30).json()
+    tracker = chat.tracker(conversation)
     return [e.get("text") for e in tracker["events"] if e["event"] == "user"]
 
 
 def test_the_page_chooses_the_conversation_and_keeps_it(chat: ChatStack) -> None:
-    with TestClient(create_app(chat.rasa_url, KEY)) as visitor:
+    with TestClient(create_app([chat.rasa_url], KEY)) as visitor:
         first = visitor.post("/api/chat", json={"message": "I want you to delete my data"})
         assert first.status_code == 200 and first.json()
         cookie = first.cookies.get(CONVERSATION_COOKIE)
@@ -33,14 +32,14 @@ def test_the_page_chooses_the_conversation_and_keeps_it(chat: ChatStack) -> None
 
 
 def test_naming_or_forging_another_conversation_does_not_join_it(chat: ChatStack) -> None:
-    with TestClient(create_app(chat.rasa_url, KEY)) as owner:
+    with TestClient(create_app([chat.rasa_url], KEY)) as owner:
         owner.post("/api/chat", json={"message": "hello"})
         victim = conversation_of(KEY, owner.cookies.get(CONVERSATION_COOKIE))
     assert victim
-    with TestClient(create_app(chat.rasa_url, KEY)) as intruder:
+    with TestClient(create_app([chat.rasa_url], KEY)) as intruder:
         named = intruder.post("/api/chat", json={"sender": victim, "message": "intruder one"})
         assert named.status_code == 200 and conversation_of(KEY, named.cookies.get(CONVERSATION_COOKIE)) != victim
-    with TestClient(create_app(chat.rasa_url, KEY), cookies={CONVERSATION_COOKIE: f"{victim}.forged"}) as forger:
+    with TestClient(create_app([chat.rasa_url], KEY), cookies={CONVERSATION_COOKIE: f"{victim}.forged"}) as forger:
         forged = forger.post("/api/chat", json={"message": "intruder two"})
         assert conversation_of(KEY, forged.cookies.get(CONVERSATION_COOKIE)) not in {None, victim}
     # Signed with another installation's key: not ours either.

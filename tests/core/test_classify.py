@@ -82,7 +82,8 @@ def test_a_mail_with_a_pasted_log_is_classified_from_its_top(chat: ChatStack) ->
 def test_the_model_reads_a_huge_message_up_to_its_token_limit(chat: ChatStack, text: str) -> None:
     # Any channel can carry such a message (socket.io has no limit of its own); read whole, it exhausts the
     # server's memory. The tokenizer stops at 2,500 tokens.
-    response = httpx.post(f"{chat.rasa_url}/model/parse", json={"text": text}, timeout=120)
+    token = {"token": chat.api_token}
+    response = httpx.post(f"{chat.rasa_url}/model/parse", params=token, json={"text": text}, timeout=120)
     assert response.status_code == 200, response.text[:300]
     assert len(response.json()["text_tokens"]) == 2500
-    assert httpx.get(f"{chat.rasa_url}/status", timeout=10).status_code == 200
+    assert httpx.get(f"{chat.rasa_url}/status", params=token, timeout=10).status_code == 200

@@ -132,7 +132,7 @@ def test_retention_command(tmp_path: Path) -> None:
 
 
 def test_the_supervisor_runs_retention_daily() -> None:
-    processes, _ = planned_processes(Settings.from_mapping({}), "model.tar.gz")
+    processes, _ = planned_processes(Settings.from_mapping({"RASA_WORKERS": "1"}), "model.tar.gz")
     housekeeping = next(p for p in processes if p.name == "housekeeping")
     assert housekeeping.command[-4:] == ["retention", "schedule", "--every", "24"]
 

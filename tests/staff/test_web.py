@@ -422,7 +422,7 @@ def test_run_starts_the_staff_app() -> None:
     from desk_app.supervisor import planned_processes
     from privacy_desk.settings import Settings
 
-    processes, _ = planned_processes(Settings.from_mapping({"WEB_PORT": "9191"}), "model.tar.gz")
+    processes, _ = planned_processes(Settings.from_mapping({"WEB_PORT": "9191", "RASA_WORKERS": "1"}), "model.tar.gz")
     web = next(p for p in processes if p.name == "web")
     assert web.command[-3:] == ["web", "--port", "9191"]
 
