@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from privacy_desk.errors import PrivacyDeskError
-from privacy_desk.settings import PROJECT_ROOT, Settings
+from privacy_desk.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,6 @@ def rasa_env() -> dict[str, str]:
     # endpoints.yml names it; a server started without one (NLU only) sends a token no action server accepts.
     env.setdefault("ACTION_SERVER_TOKEN", secrets.token_hex(16))
     # A server started without stores (NLU only) keeps conversations in memory: nothing written anywhere.
-    env.setdefault("TRACKER_STORE_URL", "sqlite://")
     for key, value in store_env("sqlite://", "").items():
         env.setdefault(key, value)
     return env
@@ -77,14 +76,6 @@ def store_env(tracker_store_url: str, lock_store_url: str, lock_password: str = 
                    LOCK_STORE_PORT=str(url.port or 6379), LOCK_STORE_DB=url.path.strip("/") or "0",
                    LOCK_STORE_PASSWORD=url.password or lock_password)
     return env
-
-
-def settings_store_env(settings: Settings) -> dict[str, str]:
-    """store_env for an installation: its database, and the Redis it names or `run` starts."""
-    from privacy_desk.keys import lock_store_password
-
-    password = lock_store_password(settings) if settings.starts_redis else ""
-    return store_env(settings.tracker_store_url, settings.lock_store_url, password)
 
 
 def _rasa_bin() -> Path:
