@@ -129,8 +129,9 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
 
 
 def describe_limit(size: int) -> str:
-    """A limit as customers read it: '10 MB', '1.5 MB', '512 KB'."""
-    if size >= MB:
-        value = size / MB
-        return f"{value:.0f} MB" if value == int(value) else f"{value:.1f} MB"
-    return f"{max(1, size // 1024)} KB"
+    """A limit as customers read it: '10 MB', '1.5 MB', '3.9 KB', '900 bytes'."""
+    for unit, name in ((MB, "MB"), (1024, "KB")):
+        if size >= unit:
+            value = size / unit
+            return f"{value:.0f} {name}" if value == int(value) else f"{value:.1f} {name}"
+    return f"{size} bytes"
