@@ -30,8 +30,8 @@ from privacy_desk.errors import ConfigError, ReviewRefused
 from privacy_desk.image_preview import NoPreview, preview_png
 from privacy_desk.languages import Language
 from privacy_desk.mail_out import OutgoingFile, compose
-from privacy_desk.messages import IncomingMessage
 from privacy_desk.mail_plan import MailFacts, MailStep, plan_mail, with_refusal_notice
+from privacy_desk.messages import IncomingMessage
 from privacy_desk.plan import Audit, KeepIncoming, Plan, Reply
 from privacy_desk.policy import RequestKind, load_pack
 from privacy_desk.replies import Purpose, ReplyChannel, ReplyRenderer, reply_context
@@ -189,11 +189,11 @@ def test_attachment_settings_from_the_environment() -> None:
 
 def test_staff_files_over_a_limit_or_empty_refuse_the_reply() -> None:
     assert [f.filename for f in staff_attachments([file("ok.pdf", 10)], LIMITS)] == ["ok.pdf"]
-    with pytest.raises(ReviewRefused, match="big.pdf is larger than the 1000 bytes a file may have"):
+    with pytest.raises(ReviewRefused, match=r"big\.pdf is larger than the 1000 bytes a file may have"):
         staff_attachments([file("big.pdf", 1001)], LIMITS)
     with pytest.raises(ReviewRefused, match="together"):
         staff_attachments([file("a.pdf", 900), file("b.pdf", 900)], LIMITS)
-    with pytest.raises(ReviewRefused, match="empty.pdf is empty"):
+    with pytest.raises(ReviewRefused, match=r"empty\.pdf is empty"):
         staff_attachments([file("empty.pdf", 0)], LIMITS)
 
 
