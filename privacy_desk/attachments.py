@@ -132,6 +132,5 @@ def describe_limit(size: int) -> str:
     """A limit as customers read it: '10 MB', '1.5 MB', '3.9 KB', '900 bytes'."""
     for unit, name in ((MB, "MB"), (1024, "KB")):
         if size >= unit:
-            value = size / unit
-            return f"{value:.0f} {name}" if value == int(value) else f"{value:.1f} {name}"
+            return f"{size / unit:.1f}".removesuffix(".0") + f" {name}"
     return f"{size} bytes"

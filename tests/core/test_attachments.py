@@ -91,6 +91,7 @@ def test_limits_read_as_customers_read_them() -> None:
     assert describe_limit(10 * 1024 * 1024) == "10 MB"
     assert describe_limit(1536 * 1024) == "1.5 MB"
     assert describe_limit(4000) == "3.9 KB"
+    assert describe_limit(2000) == "2 KB"
     assert describe_limit(900) == "900 bytes"
 
 
