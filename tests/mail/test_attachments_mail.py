@@ -100,7 +100,8 @@ def test_a_mails_pdf_and_jpeg_are_kept_with_their_message(deliver: Deliver, sess
     assert "could not accept" not in reply.body
 
 
-def test_files_over_the_limits_are_refused_and_the_mail_is_kept(deliver: Deliver, sessions: sessionmaker[Session]) -> None:
+def test_files_over_the_limits_are_refused_and_the_mail_is_kept(deliver: Deliver,
+                                                                 sessions: sessionmaker[Session]) -> None:
     pdf, jpeg = tiny_pdf(), tiny_jpeg()
     too_big, too_many = b"\x89" * 2500, b"%PDF-1.4\n" + b"0" * 1900  # over 2 KB; takes the mail over 3 KB
     deliver(multipart_mail("Please delete my data. My records are attached.\n\nTaro Yamada", [
@@ -130,5 +131,5 @@ def test_a_japanese_customer_is_told_in_japanese(deliver: Deliver, sessions: ses
     assert (row[0], row[2], row[4]) == ("保険証の写し.pdf", "refused", None)
     reply = first_reply(sessions)
     assert reply.language == "ja"
-    assert "お送りいただいたメールの添付ファイル（保険証の写し.pdf）は、受け付けることができませんでした。" in reply.body
+    assert "添付ファイル（保険証の写し.pdf）は、受け付けることができませんでした。" in reply.body
     assert "1ファイルあたり2 KB、1通のメールあたり合計3 KBまで" in reply.body
