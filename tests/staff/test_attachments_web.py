@@ -198,3 +198,18 @@ def test_a_file_over_the_limit_refuses_the_reply_and_keeps_what_staff_wrote(
         ticket = session.scalar(select(Ticket).where(Ticket.reference == reference))
         assert ticket is not None and ticket.status != "resolved"
 
+
+
+def test_files_of_mail_kept_for_staff_are_listed_with_it(bob: TestClient, sessions: sessionmaker[Session],
+                                                         settings: Settings) -> None:
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, Engine)
+    pipeline = MailPipeline(engine, PACK, b"k" * 32, MAIL_FROM, lambda text, subject: Classification(
+        "chitchat", 0.9, Language.EN), attachment_limits=settings.attachment_limits)
+    pipeline.process(multipart_mail("Our printer is broken, see the photo.", [
+        ("printer.jpg", "image/jpeg", JPEG), ("manual.pdf", "application/pdf", b"%PDF" + b"0" * MAX_FILE)],
+        subject="Printer", message_id="<printer@example.jp>"))
+    page = bob.get("/quarantine").text
+    assert "Our printer is broken" in page
+    assert f"printer.jpg (image/jpeg, {len(JPEG)} bytes)" in page
+    assert "manual.pdf (application/pdf, 65540 bytes, not accepted: larger than the per-file limit)" in page
