@@ -17,9 +17,9 @@ from privacy_desk import bot_plan
 from privacy_desk.decisions import kind_for_intent, topic_for_intent
 from privacy_desk.languages import Language
 from privacy_desk.messages import Channel, Delivery, IncomingMessage
-from privacy_desk.plan import Audit, PendingCode, Plan, Reply, TicketState
+from privacy_desk.plan import PendingCode, Plan, Reply, TicketState
 from privacy_desk.policy import PolicyPack, RequestKind, Topic
-from privacy_desk.replies import ReplyChannel
+from privacy_desk.replies import Purpose, ReplyChannel
 from privacy_desk.status import TicketStatus
 
 # At most this many automatic replies to one address a day: a flood gets kept for staff, not answered.
@@ -63,14 +63,16 @@ class MailPlan:
     refused_files: tuple[str, ...] = ()  # files the step's first reply says we did not accept
 
 
-# Steps that answer the customer, so their first reply can say which files we did not accept. Mail kept for
-# staff or never answered gets no word from us: a person reads it and its refused files first.
+# Steps that answer the customer, so their first reply can say which files we did not accept; a reply on a
+# ticket that waits for staff gets a reply of its own saying so. Mail kept for staff or never answered gets no
+# word from us: a person reads it, and sees its refused files, first.
 _ANSWERING = frozenset({MailStep.OPEN, MailStep.ANSWER, MailStep.ADD_DETAILS, MailStep.CHECK_CODE})
 
 
 def plan_mail(f: MailFacts) -> MailPlan:
     step = _plan_step(f)
-    if f.refused_files and step.step in _ANSWERING:
+    flood = f.replies_today >= REPLY_LIMIT_PER_DAY
+    if f.refused_files and (step.step in _ANSWERING or (step.step is MailStep.FOLLOWUP and not flood)):
         return replace(step, refused_files=f.refused_files)
     return step
 
@@ -141,20 +143,25 @@ def mail_step_plan(step: MailPlan, mail: ArrivedMail, ticket: TicketState | None
                    pack: PolicyPack, now: datetime, actor: str) -> Plan | None:
     """The changes a mail step makes (None: nothing to store)."""
     plan = _step_plan(step, mail, ticket, code, pack=pack, now=now, actor=actor)
-    return with_refusal_notice(plan, step.refused_files) if plan is not None and step.refused_files else plan
+    if plan is None or not step.refused_files:
+        return plan
+    # Like every reply on a ticket, to the ticket's own address (a ticket without one is told nothing).
+    own = Reply(Purpose.ATTACHMENT_REFUSED, ReplyChannel.EMAIL, mail.language, thread=mail.incoming.thread) \
+        if ticket is not None and ticket.email else None
+    return with_refusal_notice(plan, step.refused_files, own)
 
 
-def with_refusal_notice(plan: Plan, refused: tuple[str, ...]) -> Plan:
-    """The plan with its first mailed reply saying which files we did not accept. With no mailed reply, the
-    ticket's audit trail says files were refused, for staff to tell the customer; the files show on the message."""
+def with_refusal_notice(plan: Plan, refused: tuple[str, ...], own_reply: Reply | None) -> Plan:
+    """The plan with its first mailed reply saying which files we did not accept; a plan on a ticket that mails
+    nothing gets `own_reply` to say it (with neither, it stays as it is: staff see the files on the message)."""
     changes = list(plan.changes)
     for i, change in enumerate(changes):
         if isinstance(change, Reply) and change.channel is ReplyChannel.EMAIL:
             changes[i] = replace(change, refused_files=refused)
             return replace(plan, changes=tuple(changes))
-    if plan.reference is None:
+    if plan.reference is None or own_reply is None:
         return plan
-    return replace(plan, changes=(*changes, Audit("attachments_refused", {"files": len(refused)})))
+    return replace(plan, changes=(*changes, replace(own_reply, refused_files=refused)))
 
 
 def _step_plan(step: MailPlan, mail: ArrivedMail, ticket: TicketState | None, code: TypedCode, *,

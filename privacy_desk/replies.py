@@ -33,6 +33,7 @@ class Purpose(StrEnum):
     ANSWER = "answer"
     RESOLVED = "resolved"
     REJECTED = "rejected"
+    ATTACHMENT_REFUSED = "attachment_refused"  # a reply on a ticket brought files we did not accept
 
 
 class ReplyChannel(StrEnum):

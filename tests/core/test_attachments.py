@@ -7,6 +7,7 @@ import email
 import email.policy
 import hashlib
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from urllib.parse import unquote
@@ -30,13 +31,14 @@ from privacy_desk.errors import ConfigError, ReviewRefused
 from privacy_desk.image_preview import NoPreview, preview_png
 from privacy_desk.languages import Language
 from privacy_desk.mail_out import OutgoingFile, compose
-from privacy_desk.mail_plan import MailFacts, MailStep, plan_mail, with_refusal_notice
+from privacy_desk.mail_plan import REPLY_LIMIT_PER_DAY, MailFacts, MailStep, plan_mail, with_refusal_notice
 from privacy_desk.messages import IncomingMessage
-from privacy_desk.plan import Audit, KeepIncoming, Plan, Reply
+from privacy_desk.plan import KeepIncoming, Plan, Reply
 from privacy_desk.policy import RequestKind, load_pack
 from privacy_desk.replies import Purpose, ReplyChannel, ReplyRenderer, reply_context
 from privacy_desk.settings import Settings
 from privacy_desk.staff_plan import staff_attachments
+from privacy_desk.status import TicketStatus
 from tests.mail.builders import tiny_jpeg, tiny_pdf
 
 LIMITS = AttachmentLimits(max_bytes=1000, mail_max_bytes=1500)
@@ -136,15 +138,28 @@ def test_only_steps_that_answer_carry_the_refused_files() -> None:
     assert machine.refused_files == ()
 
 
-def test_the_first_mailed_reply_names_the_refused_files_or_the_audit_trail_does() -> None:
+def test_the_first_mailed_reply_names_the_refused_files_or_a_reply_of_its_own_does() -> None:
     ack = Reply(Purpose.ACKNOWLEDGEMENT, ReplyChannel.EMAIL, Language.EN)
+    own = Reply(Purpose.ATTACHMENT_REFUSED, ReplyChannel.EMAIL, Language.JA)
     plan = Plan("mail", "PRQ-2026-000001", (Reply(Purpose.ACKNOWLEDGEMENT, ReplyChannel.CHAT, Language.EN), ack,
                                             ack))
-    told = with_refusal_notice(plan, ("scan.pdf",))
-    assert [c.refused_files for c in told.changes if isinstance(c, Reply)] == [(), ("scan.pdf",), ()]
-    incoming = IncomingMessage(channel="email", body="Here is my passport scan.", language=Language.EN)
+    told = with_refusal_notice(plan, ("scan.pdf",), own)
+    assert [(c.purpose, c.refused_files) for c in told.changes if isinstance(c, Reply)] == [
+        (Purpose.ACKNOWLEDGEMENT, ()), (Purpose.ACKNOWLEDGEMENT, ("scan.pdf",)), (Purpose.ACKNOWLEDGEMENT, ())]
+    incoming = IncomingMessage(channel="email", body="Here is my passport scan.", language=Language.JA)
     silent = Plan("mail", "PRQ-2026-000001", (KeepIncoming(incoming),))
-    assert with_refusal_notice(silent, ("a.pdf", "b.pdf")).changes[-1] == Audit("attachments_refused", {"files": 2})
+    assert with_refusal_notice(silent, ("a.pdf", "b.pdf"), own).changes[-1] == Reply(
+        Purpose.ATTACHMENT_REFUSED, ReplyChannel.EMAIL, Language.JA, refused_files=("a.pdf", "b.pdf"))
+    assert with_refusal_notice(silent, ("a.pdf",), None) == silent  # a ticket without an address
+    loose = Plan("mail", None, (KeepIncoming(incoming, on_ticket=False),))
+    assert with_refusal_notice(loose, ("a.pdf",), own) == loose
+
+
+def test_a_reply_on_a_waiting_ticket_is_answered_about_its_files_unless_the_sender_floods() -> None:
+    facts = MailFacts(ticket_status=TicketStatus.OPEN, intent="inform", refused_files=("scan.pdf",))
+    assert plan_mail(facts).step is MailStep.FOLLOWUP and plan_mail(facts).refused_files == ("scan.pdf",)
+    flood = replace(facts, replies_today=REPLY_LIMIT_PER_DAY)
+    assert plan_mail(flood).refused_files == ()
 
 
 @pytest.mark.parametrize("language", list(Language))

@@ -17,7 +17,7 @@ from mail_ingest.poller import ImapSource, Poller, _uidvalidity
 from privacy_desk.attachments import AttachmentLimits
 from privacy_desk.classify import Classification
 from privacy_desk.languages import Language
-from privacy_desk.models import Attachment, Message
+from privacy_desk.models import Attachment, Message, Ticket
 from privacy_desk.policy import load_pack
 from privacy_desk.settings import Settings
 from tests.mail.builders import multipart_mail, tiny_jpeg, tiny_pdf
@@ -133,3 +133,22 @@ def test_a_japanese_customer_is_told_in_japanese(deliver: Deliver, sessions: ses
     assert reply.language == "ja"
     assert "添付ファイル（保険証の写し.pdf）は、受け付けることができませんでした。" in reply.body
     assert "1ファイルあたり2 KB、1通のメールあたり合計3 KBまで" in reply.body
+
+
+def test_a_reply_on_the_ticket_with_a_file_too_big_gets_a_reply_saying_so(deliver: Deliver,
+                                                                          sessions: sessionmaker[Session]) -> None:
+    deliver(multipart_mail("Please delete my data.\n\nTaro Yamada", []))
+    with sessions() as session:
+        reference = session.scalar(select(Ticket.reference))
+    assert reference is not None
+    deliver(multipart_mail("Here is the scan of my ID.", [("id-scan.png", "image/png", b"\x89PNG" + b"\0" * 3000)],
+                           subject=f"Re: [{reference}] Please confirm", message_id="<a2@example.jp>"))
+    with sessions() as session:
+        replies = list(session.scalars(select(Message).where(Message.direction == "out").order_by(Message.id)))
+        assert [m.purpose for m in replies] == ["verify_identity", "attachment_refused"]
+        notice = replies[-1]
+        assert notice.recipient == "taro@example.jp" and notice.in_reply_to == "<a2@example.jp>"
+        assert notice.subject == f"[{reference}] We could not accept a file you sent"
+        assert "We could not accept this file attached to your mail: id-scan.png." in notice.body
+        assert (notice.ticket_id is not None and
+                session.scalar(select(Attachment.status).where(Attachment.filename == "id-scan.png")) == "refused")
