@@ -80,7 +80,7 @@ class AttachmentPages:
             .options(undefer(Attachment.data))).first()
         if row is None:
             return PlainTextResponse(f"No such file on {reference}.", status_code=404)
-        attachment, ticket = row.tuple()
+        attachment, ticket = row[0], row[1]
         if attachment.status != AttachmentStatus.STORED or attachment.data is None:
             return PlainTextResponse("This file was not accepted (over a size limit), so it was not kept.",
                                      status_code=404)
