@@ -4,6 +4,7 @@ look audited; and staff's own files going out with a reply through the outbox to
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -92,8 +93,10 @@ def test_the_ticket_page_lists_kept_and_refused_files(bob: TestClient, reference
 
 
 def test_downloads_are_attachments_that_browsers_never_render(bob: TestClient, reference: str,
-                                                              sessions: sessionmaker[Session]) -> None:
+                                                              sessions: sessionmaker[Session],
+                                                              caplog: pytest.LogCaptureFixture) -> None:
     ids = file_ids(sessions)
+    caplog.set_level(logging.INFO)
     pdf = bob.get(f"/tickets/{reference}/attachments/{ids['開示請求書.pdf']}")
     assert pdf.status_code == 200 and pdf.content == PDF
     assert pdf.headers["content-type"] == "application/pdf"
@@ -109,6 +112,9 @@ def test_downloads_are_attachments_that_browsers_never_render(bob: TestClient, r
 
     assert audited(sessions, "attachment_downloaded") == [("bob", {"attachment": ids["開示請求書.pdf"]}),
                                                           ("bob", {"attachment": ids["page.html"]})]
+    logged = caplog.text
+    assert f"GET /tickets/{reference}/attachments/{ids['page.html']} 200" in logged
+    assert "開示請求書" not in logged and "page.html" not in logged and "hanako" not in logged.lower()
 
 
 def test_refused_unknown_and_other_tickets_files_are_not_served(bob: TestClient, reference: str,
