@@ -85,13 +85,15 @@ class Services:
     def review(self) -> Review:
         from privacy_desk.review import Review
 
-        return Review(self.sessions, self.pack, self.settings.mail_from, self.renderer, clock=self.clock)
+        return Review(self.sessions, self.pack, self.settings.mail_from, self.renderer, clock=self.clock,
+                      attachment_limits=self.settings.attachment_limits)
 
     def mail_pipeline(self, classifier: Callable[[str, str | None], Classification]) -> MailPipeline:
         from mail_ingest.pipeline import MailPipeline
 
         return MailPipeline(self.engine, self.pack, self.key, self.settings.mail_from, classifier,
-                            own_addresses=self.own_addresses, clock=self.clock)
+                            own_addresses=self.own_addresses, clock=self.clock,
+                            attachment_limits=self.settings.attachment_limits)
 
     def outbox(self) -> Outbox:
         from privacy_desk.outbox import Outbox, SmtpSender

@@ -44,6 +44,7 @@ class Attachment:
     filename: str | None
     content_type: str
     size: int
+    data: bytes = field(default=b"", repr=False)  # the decoded bytes (base64 and quoted-printable undone)
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
             decoded = decode_bytes(data, charset, problems, where)
             (texts if content_type == "text/plain" else htmls).append(decoded)
         else:
-            attachments.append(Attachment(filename, content_type, len(data)))
+            attachments.append(Attachment(filename, content_type, len(data), data))
 
     text = "\n\n".join(t.strip() for t in texts if t.strip())
     html_only = not text and bool(htmls)

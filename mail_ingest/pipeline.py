@@ -25,6 +25,7 @@ from mail_ingest.loops import no_reply_reason
 from mail_ingest.parse import ParsedMail, Unparseable, parse_mail
 from privacy_desk import bot_plan
 from privacy_desk.apply import Applier
+from privacy_desk.attachments import AdmittedFile, AttachmentFile, AttachmentLimits, admit, refused_names
 from privacy_desk.classify import Classification
 from privacy_desk.decisions import find_reference
 from privacy_desk.languages import Language, detect_language
@@ -58,6 +59,7 @@ class ReadMail:
     own: str | None = None  # why it is our own mail (from our address, or nothing new on top of ours)
     said_something: bool = False  # the body's own words (greetings, signatures, quotes aside) or the subject's
     classification: Classification | None = None  # None only for mail that is never answered
+    attachments: tuple[AdmittedFile, ...] = ()  # each stored or refused under the size limits
 
 
 @dataclass
@@ -77,7 +79,8 @@ class MailDecision:
 
 class MailPipeline:
     def __init__(self, engine: Engine, pack: PolicyPack, key: bytes, mail_from: str, classifier: Classifier,
-                 own_addresses: Iterable[str] = (), clock: Callable[[], datetime] = utcnow) -> None:
+                 own_addresses: Iterable[str] = (), clock: Callable[[], datetime] = utcnow,
+                 attachment_limits: AttachmentLimits | None = None) -> None:
         self.engine = engine
         self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
         self.pack = pack
@@ -86,9 +89,10 @@ class MailPipeline:
         self.classifier = classifier
         self.own_addresses = {a.lower() for a in own_addresses} | {self.mail_from}
         self.clock = clock
+        self.attachment_limits = attachment_limits or AttachmentLimits()
         # One renderer for the pipeline's life: Jinja compiles each template once and keeps it, instead of
         # compiling every template again for every mail.
-        self.applier = Applier(pack, key, self.mail_from, ReplyRenderer(), clock)
+        self.applier = Applier(pack, key, self.mail_from, ReplyRenderer(), clock, self.attachment_limits)
 
     def process(self, raw: bytes, position: MailboxPosition | None = None, dry_run: bool = False) -> MailDecision:
         return self.record(self.read(raw), position, dry_run)
@@ -108,7 +112,9 @@ class MailPipeline:
         # turns out to be a duplicate or a reply for staff: knowing that needs the database, and such mail is rare.
         classification = None if own or reason else self.classifier(mail.text, mail.subject)
         said = bool(customer_words(parts.new_text) or subject_words(mail.subject))
-        return ReadMail(raw, mail, "", new_text, language, reason, own, said, classification)
+        files = admit([AttachmentFile(a.filename, a.content_type, a.data) for a in mail.attachments],
+                      self.attachment_limits)
+        return ReadMail(raw, mail, "", new_text, language, reason, own, said, classification, tuple(files))
 
     def _own(self, mail: ParsedMail, new_text: str) -> str | None:
         if mail.from_address and mail.from_address.lower() in self.own_addresses:
@@ -150,7 +156,7 @@ class MailPipeline:
         step = plan_mail(facts)
         result = read.classification
         arrived = ArrivedMail(
-            incoming=self._incoming(mail, read.language) if mail else self._raw_incoming(read.raw),
+            incoming=self._incoming(mail, read.language, read.attachments) if mail else self._raw_incoming(read.raw),
             customer=self._customer(mail) if mail else "", from_name=mail.from_name if mail else None,
             entities=result.entities if result else {}, intent=result.intent if result else None,
             confidence=result.confidence if result else None, language=read.language)
@@ -182,7 +188,7 @@ class MailPipeline:
             has_code=find_code(read.new_text) is not None,
             said_something=read.said_something,
             intent=result.intent if result else None, uncertain=bool(result and result.uncertain),
-            replies_today=replies)
+            replies_today=replies, refused_files=refused_names(read.attachments))
         code = TypedCode(tickets.pending_code(ticket), typed_digest(self.key, ticket.id, read.new_text)) \
             if ticket is not None and facts.has_code else TypedCode(None, None)
         return facts, ticket, code
@@ -203,13 +209,13 @@ class MailPipeline:
         return mail.reply_to or mail.from_address or ""
 
     @staticmethod
-    def _incoming(mail: ParsedMail, language: Language) -> IncomingMessage:
+    def _incoming(mail: ParsedMail, language: Language, files: tuple[AdmittedFile, ...]) -> IncomingMessage:
+        # The files themselves are rows of their own (models.Attachment), stored or refused.
         return IncomingMessage(
             channel=Channel.EMAIL, body=mail.text, language=language, sender=mail.from_address,
             subject=mail.subject[:998], message_id=mail.message_id, in_reply_to=mail.in_reply_to,
             references=" ".join(mail.references) or None,
-            meta={"attachments": [asdict(a) for a in mail.attachments], "html_only": mail.html_only,
-                  "problems": mail.problems[:20]})
+            meta={"html_only": mail.html_only, "problems": mail.problems[:20]}, attachments=files)
 
     @staticmethod
     def _raw_incoming(raw: bytes) -> IncomingMessage:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from privacy_desk.attachments import AttachmentLimits
 from privacy_desk.mail_out import new_message_id
 from privacy_desk.messages import Channel, Clock, Delivery, OutgoingMessage, utcnow
 from privacy_desk.models import Message, Ticket
@@ -51,12 +52,14 @@ class Outcome:
 
 class Applier:
     def __init__(self, pack: PolicyPack, key: bytes, mail_from: str, renderer: ReplyRenderer,
-                 clock: Clock = utcnow) -> None:
+                 clock: Clock = utcnow, attachment_limits: AttachmentLimits | None = None) -> None:
         self.pack = pack
         self.key = key
         self.mail_from = mail_from
         self.renderer = renderer
         self.clock = clock
+        # Quoted in a reply that tells the customer a file was not accepted.
+        self.attachment_limits = attachment_limits or AttachmentLimits()
 
     def apply(self, session: Session, plan: Plan) -> Outcome:
         tickets = TicketService(session, self.pack, self.clock)
@@ -132,7 +135,8 @@ class Applier:
         message = tickets.add_reply(ticket, OutgoingMessage(
             channel=Channel.EMAIL, body=rendered.body, language=reply.language, purpose=reply.purpose.value,
             recipient=recipient, subject=rendered.subject, message_id=new_message_id(self.mail_from),
-            in_reply_to=reply.thread.in_reply_to, references=reply.thread.references, secret=code), actor)
+            in_reply_to=reply.thread.in_reply_to, references=reply.thread.references, secret=code,
+            attachments=reply.attachments), actor)
         if reply.event is not None:
             tickets.record_event(ticket, actor, reply.event.action, {**reply.event.details, "message": message.id})
         return message
@@ -142,11 +146,13 @@ class Applier:
         minutes = int(CODE_LIFETIME.total_seconds() // 60) if reply.purpose is Purpose.VERIFY_IDENTITY else None
         if ticket is None:
             context = reply_context(self.pack, reply.language, topic=reply.topic, customer_name=reply.customer_name,
-                                    subject=reply.original_subject, channel=reply.channel)
+                                    subject=reply.original_subject, channel=reply.channel,
+                                    refused_files=reply.refused_files, attachment_limits=self.attachment_limits)
         else:
             context = tickets.state(ticket).reply_context(
                 self.pack, reply.channel, missing=list(reply.missing), code=code, code_minutes=minutes,
-                code_via=reply.code_via)
+                code_via=reply.code_via, refused_files=reply.refused_files,
+                attachment_limits=self.attachment_limits)
         return self.renderer.render(reply.purpose, reply.channel, reply.language, context)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email.policy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -11,6 +13,13 @@ from email.utils import format_datetime, formataddr, make_msgid
 # Every Message-ID we send carries this tag, so a reply to one of our mails is recognised (and so is our own
 # mail coming back in a bounce or a loop).
 MESSAGE_ID_TAG = "privacy-desk"
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
 
 
 def domain_of(address: str) -> str:
@@ -28,7 +37,7 @@ def is_our_message_id(message_id: str, mail_from: str) -> bool:
 
 def compose(*, mail_from: str, sender_name: str, to: str, subject: str, body: str, message_id: str,
             language: str, date: datetime, in_reply_to: str | None = None,
-            references: str | None = None) -> EmailMessage:
+            references: str | None = None, attachments: Sequence[OutgoingFile] = ()) -> EmailMessage:
     message = EmailMessage(policy=email.policy.SMTP)
     message["From"] = formataddr((sender_name, mail_from), charset="utf-8")
     message["To"] = Address(addr_spec=to).addr_spec
@@ -43,4 +52,10 @@ def compose(*, mail_from: str, sender_name: str, to: str, subject: str, body: st
     message["X-Auto-Response-Suppress"] = "All"
     message["Content-Language"] = language
     message.set_content(body, charset="utf-8", cte="8bit" if body.isascii() else "base64")
+    for f in attachments:
+        # A Japanese file name goes out RFC 2231-encoded (filename*=utf-8''...), which every mailer reads.
+        maintype, _, subtype = f.content_type.partition("/")
+        if not subtype or maintype == "multipart":
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(f.data, maintype=maintype, subtype=subtype, filename=f.filename)
     return message

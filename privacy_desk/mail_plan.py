@@ -9,7 +9,7 @@ is here, and is tested without a database.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -17,8 +17,9 @@ from privacy_desk import bot_plan
 from privacy_desk.decisions import kind_for_intent, topic_for_intent
 from privacy_desk.languages import Language
 from privacy_desk.messages import Channel, Delivery, IncomingMessage
-from privacy_desk.plan import PendingCode, Plan, TicketState
+from privacy_desk.plan import PendingCode, Plan, Reply, TicketState
 from privacy_desk.policy import PolicyPack, RequestKind, Topic
+from privacy_desk.replies import Purpose, ReplyChannel
 from privacy_desk.status import TicketStatus
 
 # At most this many automatic replies to one address a day: a flood gets kept for staff, not answered.
@@ -48,6 +49,7 @@ class MailFacts:
     intent: str | None = None
     uncertain: bool = False  # the model's own answer was no intent the mail channel acts on
     replies_today: int = 0  # automatic replies to this sender in the last day
+    refused_files: tuple[str, ...] = ()  # attachments over a size limit (attachments.admit)
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,24 @@ class MailPlan:
     kind: RequestKind | None = None
     topic: Topic | None = None
     staff_reason: str | None = None  # KEEP: the reason staff see beside the kept mail
+    refused_files: tuple[str, ...] = ()  # files the step's first reply says we did not accept
+
+
+# Steps that answer the customer, so their first reply can say which files we did not accept; a reply on a
+# ticket that waits for staff gets a reply of its own saying so. Mail kept for staff or never answered gets no
+# word from us: a person reads it, and sees its refused files, first.
+_ANSWERING = frozenset({MailStep.OPEN, MailStep.ANSWER, MailStep.ADD_DETAILS, MailStep.CHECK_CODE})
 
 
 def plan_mail(f: MailFacts) -> MailPlan:
+    step = _plan_step(f)
+    flood = f.replies_today >= REPLY_LIMIT_PER_DAY
+    if f.refused_files and (step.step in _ANSWERING or (step.step is MailStep.FOLLOWUP and not flood)):
+        return replace(step, refused_files=f.refused_files)
+    return step
+
+
+def _plan_step(f: MailFacts) -> MailPlan:
     if f.problem is not None:
         return MailPlan(MailStep.QUARANTINE, "quarantined", f"cannot parse: {f.problem}")
     if f.seen_before:
@@ -125,6 +142,30 @@ class TypedCode:
 def mail_step_plan(step: MailPlan, mail: ArrivedMail, ticket: TicketState | None, code: TypedCode, *,
                    pack: PolicyPack, now: datetime, actor: str) -> Plan | None:
     """The changes a mail step makes (None: nothing to store)."""
+    plan = _step_plan(step, mail, ticket, code, pack=pack, now=now, actor=actor)
+    if plan is None or not step.refused_files:
+        return plan
+    # Like every reply on a ticket, to the ticket's own address (a ticket without one is told nothing).
+    own = Reply(Purpose.ATTACHMENT_REFUSED, ReplyChannel.EMAIL, mail.language, thread=mail.incoming.thread) \
+        if ticket is not None and ticket.email else None
+    return with_refusal_notice(plan, step.refused_files, own)
+
+
+def with_refusal_notice(plan: Plan, refused: tuple[str, ...], own_reply: Reply | None) -> Plan:
+    """The plan with its first mailed reply saying which files we did not accept; a plan on a ticket that mails
+    nothing gets `own_reply` to say it (with neither, it stays as it is: staff see the files on the message)."""
+    changes = list(plan.changes)
+    for i, change in enumerate(changes):
+        if isinstance(change, Reply) and change.channel is ReplyChannel.EMAIL:
+            changes[i] = replace(change, refused_files=refused)
+            return replace(plan, changes=tuple(changes))
+    if plan.reference is None or own_reply is None:
+        return plan
+    return replace(plan, changes=(*changes, replace(own_reply, refused_files=refused)))
+
+
+def _step_plan(step: MailPlan, mail: ArrivedMail, ticket: TicketState | None, code: TypedCode, *,
+               pack: PolicyPack, now: datetime, actor: str) -> Plan | None:
     language, incoming = mail.language, mail.incoming
     if step.step is MailStep.NOTHING:
         return None

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from privacy_desk.attachments import AdmittedFile
 from privacy_desk.languages import Language
 
 Clock = Callable[[], datetime]
@@ -62,6 +63,7 @@ class IncomingMessage:
     in_reply_to: str | None = None
     references: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    attachments: tuple[AdmittedFile, ...] = ()  # each stored or refused, decided by attachments.admit
 
     @property
     def thread(self) -> MailThread:
@@ -81,3 +83,4 @@ class OutgoingMessage:
     references: str | None = None
     # A secret the mail carries (a one-time code): blanked in the stored copy once the mail is sent.
     secret: str | None = None
+    attachments: tuple[AdmittedFile, ...] = ()  # files staff attached, sent as MIME attachments

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -95,6 +95,30 @@ class Message(Base):
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     ticket: Mapped[Ticket | None] = relationship(back_populates="messages")
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="message", order_by="Attachment.id",
+                                                         cascade="all, delete-orphan")
+
+
+class Attachment(Base):
+    """A file that came with a message, or that staff attached to a reply. A refused file (over a size limit)
+    is recorded without its bytes. The bytes live in the database, so every backend keeps them with their
+    message and retention removes them with the message's text."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # stored | refused
+    refusal_reason: Mapped[str | None] = mapped_column(String(200))
+    # Deferred: listing a ticket's files never loads their bytes.
+    data: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[datetime]
+
+    message: Mapped[Message] = relationship(back_populates="attachments")
 
 
 class Event(Base):

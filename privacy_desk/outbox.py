@@ -19,7 +19,8 @@ from email.message import EmailMessage
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from privacy_desk.mail_out import compose
+from privacy_desk.attachments import AttachmentStatus
+from privacy_desk.mail_out import OutgoingFile, compose
 from privacy_desk.messages import Delivery, utcnow
 from privacy_desk.models import Message
 from privacy_desk.settings import Settings
@@ -92,10 +93,12 @@ class Outbox:
             row = session.get(Message, message_id)
             if row is None or row.delivery_state != SENDING:
                 return False
+            files = [OutgoingFile(a.filename, a.content_type, a.data) for a in row.attachments
+                     if a.status == AttachmentStatus.STORED and a.data is not None]
             mail = compose(mail_from=self.mail_from, sender_name=self.sender_name, to=row.recipient or "",
                            subject=row.subject or "", body=row.body, message_id=row.message_id or "",
                            language=row.language, date=row.created_at, in_reply_to=row.in_reply_to,
-                           references=row.references)
+                           references=row.references, attachments=files)
         try:
             self.send(mail)
         except (OSError, smtplib.SMTPException, ValueError) as exc:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from privacy_desk.attachments import AdmittedFile
 from privacy_desk.languages import Language
 from privacy_desk.messages import Delivery, IncomingMessage, MailThread
 from privacy_desk.policy import Detail, PolicyPack, RequestKind, Topic
@@ -147,6 +148,8 @@ class Reply:
     code_via: str = "email"
     written: Written | None = None  # staff's own text; None: rendered from the pack's template
     event: Audit | None = None  # an audit event written with the queued message's id
+    refused_files: tuple[str, ...] = ()  # files of the customer's mail we did not accept: the reply says so
+    attachments: tuple[AdmittedFile, ...] = ()  # files staff attach to their reply
 
 
 @dataclass(frozen=True)

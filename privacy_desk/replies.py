@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 
+from privacy_desk.attachments import AttachmentLimits, describe_limit
 from privacy_desk.basis import Basis, Grounded, Statement
 from privacy_desk.business_calendar import Weekday
 from privacy_desk.errors import TemplateError
@@ -32,6 +33,7 @@ class Purpose(StrEnum):
     ANSWER = "answer"
     RESOLVED = "resolved"
     REJECTED = "rejected"
+    ATTACHMENT_REFUSED = "attachment_refused"  # a reply on a ticket brought files we did not accept
 
 
 class ReplyChannel(StrEnum):
@@ -233,6 +235,8 @@ def reply_context(
     subject: str | None = None,
     channel: ReplyChannel = ReplyChannel.EMAIL,
     mark: Marker = no_marks,
+    refused_files: tuple[str, ...] = (),
+    attachment_limits: AttachmentLimits | None = None,
 ) -> dict[str, Any]:
     """The only data a reply template sees. Unused values stay None; StrictUndefined catches typos."""
     facts = _Facts(pack, language, mark)
@@ -252,4 +256,13 @@ def reply_context(
         "refusal": refusal_context(pack, ground, language, mark) if ground else None,
         "staff_message": staff_message,
         "original_subject": subject,
+        "attachments_refused": refused_files_context(refused_files, attachment_limits or AttachmentLimits())
+        if refused_files else None,
     }
+
+
+def refused_files_context(files: tuple[str, ...], limits: AttachmentLimits) -> dict[str, Any]:
+    """Files of the customer's mail we did not accept: our limits (the company's settings) and where else to
+    send them (the company's upload address, when it gave one; otherwise the contact details of the reply)."""
+    return {"files": list(files), "max_file": describe_limit(limits.max_bytes),
+            "max_mail": describe_limit(limits.mail_max_bytes), "other_way": limits.other_way or None}

@@ -2,7 +2,8 @@
 
 What is kept: the reference, kind, status, channel, language, dates and the audit trail's actions, so the
 company can still show that it handled a request and when. What goes: the requester's details, every message
-text and address, notes' texts, and verification records. Mail that never became a ticket (answers to policy
+text and address, every file attached to a message (its bytes and its record), notes' texts, and verification
+records. Mail that never became a ticket (answers to policy
 questions, quarantined or ignored mail) goes after the same period, and so does a chat conversation (Rasa's
 record of it: the visitor's words and answers) whose last turn is older than that; a request it opened keeps
 its own copy of what was said, under the ticket's retention.
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from privacy_desk.conversations import forget_conversations, idle_conversations
 from privacy_desk.messages import Clock, utcnow
-from privacy_desk.models import Message, Ticket, Verification
+from privacy_desk.models import Attachment, Message, Ticket, Verification
 from privacy_desk.policy import Detail, PolicyPack
 from privacy_desk.status import FINISHED_STATUSES
 from privacy_desk.tickets import add_event
@@ -65,13 +66,26 @@ def run_retention(session: Session, pack: PolicyPack, *, dry_run: bool = False,
             _anonymise_ticket(session, ticket, now)
         for message in loose:
             anonymise_message(message)
+        files = _forget_attachments(session, [m for t in due for m in t.messages] + loose)
         forget_conversations(session, conversations)
         add_event(session, None, ACTOR, "retention_run", {
             "policy": pack.id, "retention_days": pack.retention_days, "cutoff": cutoff.isoformat(),
             "tickets": [t.reference for t in due], "loose_messages": len(loose),
-            "conversations": len(conversations)}, now)
+            "conversations": len(conversations), "attachments": files}, now)
         session.flush()
     return RetentionReport(cutoff, [t.reference for t in due], len(loose), dry_run, len(conversations))
+
+
+def _forget_attachments(session: Session, messages: list[Message]) -> int:
+    """Delete the files of these messages (names and bytes may both be personal data); returns how many."""
+    ids = [m.id for m in messages]
+    removed = 0
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        result = session.execute(delete(Attachment).where(Attachment.message_id.in_(ids[start:start + 500])))
+        removed += int(getattr(result, "rowcount", 0) or 0)
+    for message in messages:
+        session.expire(message, ["attachments"])  # the ORM's copies must not keep the deleted rows
+    return removed
 
 
 def _anonymise_ticket(session: Session, ticket: Ticket, now: datetime) -> None:

@@ -6,13 +6,14 @@ the outbox commit together, or, when the state machine or the policy refuses the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from privacy_desk import staff_plan
 from privacy_desk.apply import Applier
+from privacy_desk.attachments import AttachmentFile, AttachmentLimits
 from privacy_desk.db import transaction
 from privacy_desk.errors import ReviewRefused
 from privacy_desk.messages import utcnow
@@ -27,13 +28,16 @@ from privacy_desk.tickets import TicketService
 
 class Review:
     def __init__(self, sessions: sessionmaker[Session], pack: PolicyPack, mail_from: str,
-                 renderer: ReplyRenderer | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+                 renderer: ReplyRenderer | None = None, clock: Callable[[], datetime] = utcnow,
+                 attachment_limits: AttachmentLimits | None = None) -> None:
         self.sessions = sessions
         self.pack = pack
         self.renderer = renderer or ReplyRenderer()
         self.clock = clock
+        # A file staff attach obeys the same per-file limit as a customer's.
+        self.attachment_limits = attachment_limits or AttachmentLimits()
         # Staff replies carry their own text and issue no code: the applier needs no key.
-        self.applier = Applier(pack, b"", mail_from, self.renderer, clock)
+        self.applier = Applier(pack, b"", mail_from, self.renderer, clock, self.attachment_limits)
 
     def confirm_identity(self, reference: str, actor: str) -> None:
         self._act(reference, lambda ticket: staff_plan.plan_confirm_identity(self.pack, ticket, actor))
@@ -66,15 +70,18 @@ class Review:
             tickets = TicketService(session, self.pack, self.clock)
             return self._render(tickets.state(tickets.get(reference)), draft)
 
-    def send(self, reference: str, draft: DraftReply, subject: str, body: str, actor: str) -> int | None:
-        """Move the ticket and queue the (possibly edited) reply; returns the queued message id, or None when
-        the ticket has no email address (staff then tell the customer another way)."""
+    def send(self, reference: str, draft: DraftReply, subject: str, body: str, actor: str,
+             files: Sequence[AttachmentFile] = ()) -> int | None:
+        """Move the ticket and queue the (possibly edited) reply with staff's files; returns the queued message
+        id, or None when the ticket has no email address (staff then tell the customer another way)."""
+        attached = staff_plan.staff_attachments(files, self.attachment_limits)
         with transaction(self.sessions) as session:
             tickets = TicketService(session, self.pack, self.clock)
             ticket = tickets.get(reference)
             state = tickets.state(ticket)
             plan = staff_plan.plan_staff_reply(self.pack, state, draft, self._render(state, draft), subject=subject,
-                                               body=body, thread=tickets.latest_mail_thread(ticket), actor=actor)
+                                               body=body, thread=tickets.latest_mail_thread(ticket), actor=actor,
+                                               attachments=attached)
             queued = self.applier.apply(session, plan).queued_mail
             return queued[0] if queued else None
 

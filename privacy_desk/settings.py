@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from privacy_desk.attachments import DEFAULT_MAIL_MAX_BYTES, DEFAULT_MAX_BYTES, AttachmentLimits
 from privacy_desk.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +72,7 @@ class Settings:
     imap_idle_seconds: int
     imap_poll_seconds: int
     secret_key: str
+    attachment_limits: AttachmentLimits
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -83,6 +85,11 @@ class Settings:
         rasa_workers = _int(env, "RASA_WORKERS", default_rasa_workers())
         if rasa_workers < 1:
             raise ConfigError(f"RASA_WORKERS={rasa_workers} must be at least 1")
+        max_file = _int(env, "ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES)
+        max_mail = _int(env, "ATTACHMENT_MAIL_MAX_BYTES", DEFAULT_MAIL_MAX_BYTES)
+        if max_file < 1 or max_mail < 1:
+            raise ConfigError(f"ATTACHMENT_MAX_BYTES={max_file} and ATTACHMENT_MAIL_MAX_BYTES={max_mail} must be "
+                              "at least 1")
         listed = tuple(u.rstrip("/") for u in re.split(r"[\s,]+", env.get("RASA_URLS", "")) if u)
         return cls(
             privacy_policy=env.get("PRIVACY_POLICY", "") or "itosoft",
@@ -121,6 +128,7 @@ class Settings:
             imap_idle_seconds=_int(env, "IMAP_IDLE_SECONDS", 60),
             imap_poll_seconds=_int(env, "IMAP_POLL_SECONDS", 30),
             secret_key=env.get("SECRET_KEY", ""),
+            attachment_limits=AttachmentLimits(max_file, max_mail, env.get("ATTACHMENT_OTHER_WAY", "").strip()),
         )
 
     @property

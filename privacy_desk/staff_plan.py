@@ -7,10 +7,19 @@ before anything is written. `review.Review` reads the facts and carries the plan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from privacy_desk import decisions
+from privacy_desk.attachments import (
+    AdmittedFile,
+    AttachmentFile,
+    AttachmentLimits,
+    Refusal,
+    admit,
+    describe_limit,
+)
 from privacy_desk.basis import Basis
 from privacy_desk.errors import ReviewRefused
 from privacy_desk.messages import MailThread
@@ -98,8 +107,25 @@ def draft_context(pack: PolicyPack, ticket: TicketState, draft: DraftReply) -> d
                                 staff_message=message)
 
 
+def staff_attachments(files: Sequence[AttachmentFile], limits: AttachmentLimits) -> tuple[AdmittedFile, ...]:
+    """Staff's files for a reply, under the same limits as a customer's; a file that is empty or over a limit
+    refuses the whole reply (nothing is sent, and staff are told which file and why)."""
+    admitted = admit(files, limits)
+    for f in admitted:
+        if f.refusal is Refusal.FILE_TOO_LARGE:
+            raise ReviewRefused(f"{f.filename} is larger than the {describe_limit(limits.max_bytes)} a file may "
+                                "have; nothing was sent")
+        if f.refusal is Refusal.MAIL_TOO_LARGE:
+            raise ReviewRefused(f"the files together are larger than the {describe_limit(limits.mail_max_bytes)} "
+                                "a mail may carry; nothing was sent")
+        if f.size == 0:
+            raise ReviewRefused(f"{f.filename} is empty; nothing was sent")
+    return tuple(admitted)
+
+
 def plan_staff_reply(pack: PolicyPack, ticket: TicketState, draft: DraftReply, template: RenderedReply, *,
-                     subject: str, body: str, thread: MailThread, actor: str) -> Plan:
+                     subject: str, body: str, thread: MailThread, actor: str,
+                     attachments: tuple[AdmittedFile, ...] = ()) -> Plan:
     """Move the ticket and queue the (possibly edited) reply; with no address, only record why nothing went."""
     if not body.strip():
         raise ReviewRefused("the reply is empty; nothing was sent")
@@ -117,14 +143,17 @@ def plan_staff_reply(pack: PolicyPack, ticket: TicketState, draft: DraftReply, t
     if draft.purpose is Purpose.ASK_DETAILS:
         changes.append(Audit("details_requested", {"fields": [d.value for d in draft.details]}))
     if not ticket.email:
+        if attachments:
+            raise ReviewRefused(f"{ticket.reference} has no email address to send the attached files to")
         changes.append(Audit("reply_not_sent", {"purpose": draft.purpose.value, "reason": "no email address"}))
         return Plan(actor, ticket.reference, tuple(changes))
     edited = body.strip() != template.body.strip() or subject.strip() != (template.subject or "")
     written = Written(reply_subject(subject or template.subject or "", ticket.reference),
                       body.replace("\r\n", "\n").strip() + "\n")
     changes.append(Reply(draft.purpose, ReplyChannel.EMAIL, ticket.language, thread=thread, written=written,
+                         attachments=attachments,
                          event=Audit("staff_reply", {"purpose": draft.purpose.value, "edited": edited,
-                                                     "ground": draft.ground})))
+                                                     "ground": draft.ground, "files": len(attachments)})))
     return Plan(actor, ticket.reference, tuple(changes))
 
 

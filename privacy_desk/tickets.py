@@ -16,10 +16,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from privacy_desk import decisions
+from privacy_desk.attachments import AdmittedFile
 from privacy_desk.errors import TicketNotFound
 from privacy_desk.languages import Language
 from privacy_desk.messages import Channel, Clock, Delivery, IncomingMessage, MailThread, OutgoingMessage, utcnow
-from privacy_desk.models import Event, Message, Ticket, TicketSequence, Verification
+from privacy_desk.models import Attachment, Event, Message, Ticket, TicketSequence, Verification
 from privacy_desk.plan import CodeTried, OpenTicket, PendingCode, TicketState
 from privacy_desk.policy import Detail, PolicyPack, RequestKind
 from privacy_desk.status import ACTIVE_STATUSES, FINISHED_STATUSES, TicketStatus, check_transition
@@ -127,9 +128,16 @@ class TicketService:
             sender=incoming.sender, subject=incoming.subject, body=incoming.body,
             delivery_state=Delivery.RECEIVED, attempts=0, created_at=self.clock(), meta=dict(incoming.meta),
         )
+        self._attach(message, incoming.attachments)
         self.session.add(message)
         self.session.flush()
         return message
+
+    def _attach(self, message: Message, files: tuple[AdmittedFile, ...]) -> None:
+        for f in files:
+            message.attachments.append(Attachment(
+                filename=f.filename, content_type=f.content_type, size=f.size, sha256=f.sha256, status=f.status,
+                refusal_reason=f.refusal.value if f.refusal else None, data=f.data, created_at=self.clock()))
 
     def add_reply(self, ticket: Ticket | None, reply: OutgoingMessage, actor: str) -> Message:
         """Record a reply: mail is queued for the outbox worker; a chat reply is recorded as shown."""
@@ -143,11 +151,13 @@ class TicketService:
             next_attempt_at=now if queued else None, created_at=now,
             meta={"secret": reply.secret} if reply.secret else {},
         )
+        self._attach(message, reply.attachments)
         self.session.add(message)
         self.session.flush()
         if ticket is not None:
             self.record_event(ticket, actor, "reply_queued" if queued else "reply_shown",
-                              {"purpose": reply.purpose, "channel": reply.channel, "message": message.id})
+                              {"purpose": reply.purpose, "channel": reply.channel, "message": message.id,
+                               **({"attachments": [a.id for a in message.attachments]} if reply.attachments else {})})
         return message
 
     def record_event(self, ticket: Ticket | None, actor: str, action: str, details: Mapping[str, Any]) -> Event:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -33,7 +34,8 @@ class AdminPages:
     def kept_mail(self, request: Request, staff: Staff, form: FormData | None) -> Response:
         with self.web.sessions() as session:
             rows = list(session.scalars(select(Message).where(Message.delivery_state.in_(KEPT_FOR_STAFF))
-                                        .order_by(Message.id.desc()).limit(100)))
+                                        .order_by(Message.id.desc()).limit(100)
+                                        .options(selectinload(Message.attachments))))
             return self.web.page(request, "quarantine.html", {"staff": staff, "messages": rows})
 
     def accounts(self, request: Request, staff: Staff, form: FormData | None) -> Response:

@@ -24,6 +24,7 @@ from privacy_desk.messages import Clock, utcnow
 from privacy_desk.policy import PolicyPack
 from privacy_desk.review import Review
 from staff_web.admin_pages import AdminPages
+from staff_web.attachment_pages import AttachmentPages
 from staff_web.queue import BadFilter
 from staff_web.signin import SignInPages
 from staff_web.ticket_pages import TicketPages
@@ -34,7 +35,8 @@ log = logging.getLogger("privacy_desk.web")
 
 def create_app(sessions: sessionmaker[Session], pack: PolicyPack, review: Review, clock: Clock = utcnow) -> Starlette:
     web = Web(sessions, pack, review, templates(), clock)
-    routes = [*SignInPages(web).routes(), *TicketPages(web).routes(), *AdminPages(web).routes(),
+    routes = [*SignInPages(web).routes(), *TicketPages(web).routes(), *AttachmentPages(web).routes(),
+              *AdminPages(web).routes(),
               Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=_guard_and_log)],
                     exception_handlers={BadFilter: _bad_filter})
@@ -49,8 +51,9 @@ async def _guard_and_log(request: Request, call_next: RequestResponseEndpoint) -
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Content-Security-Policy"] = ("default-src 'self'; script-src 'self'; style-src 'self'; "
-                                                   "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+    # A route may set a stricter policy of its own (a file download: nothing at all).
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; script-src 'self'; "
+                                "style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
     # The path only (a reference at most), never the query string, which may hold a searched email address.
     log.info("%s %s %s %.0f ms", request.method, request.url.path, response.status_code,
              (time.perf_counter() - started) * 1000)

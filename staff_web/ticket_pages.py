@@ -7,13 +7,14 @@ from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from privacy_desk.attachments import PREVIEWABLE_TYPES, AttachmentFile, describe_limit
 from privacy_desk.db import transaction
-from privacy_desk.errors import PrivacyDeskError
+from privacy_desk.errors import PrivacyDeskError, TicketNotFound
 from privacy_desk.messages import Delivery
 from privacy_desk.models import Message, Ticket
 from privacy_desk.policy import Detail, RequestKind
@@ -63,7 +64,7 @@ class TicketPages:
             self._action("status", lambda ref, staff, form: review.move(ref, TicketStatus(str(form["status"])),
                                                                         staff.username)),
             Route("/tickets/{reference}/reply/preview", staff_page(self.reply_preview), methods=["POST"]),
-            self._action("reply/send", self._send_reply),
+            Route("/tickets/{reference}/reply/send", staff_page(self.send_reply), methods=["POST"]),
         ]
 
     def home(self, request: Request, staff: Staff, form: FormData | None) -> Response:
@@ -105,7 +106,7 @@ class TicketPages:
         pack = self.web.pack
         with self.web.sessions() as session:
             ticket = session.scalar(select(Ticket).where(Ticket.reference == reference.upper()).options(
-                selectinload(Ticket.messages), selectinload(Ticket.events)))
+                selectinload(Ticket.messages).selectinload(Message.attachments), selectinload(Ticket.events)))
             if ticket is None:
                 return PlainTextResponse(f"No ticket {reference}.", status_code=404)
             status = TicketStatus(ticket.status)
@@ -120,6 +121,7 @@ class TicketPages:
                 "moves": sorted(s.value for s in ALLOWED_TRANSITIONS[status] if s in PLAIN_MOVES),
                 "staff_accounts": [u.username for u in StaffAccounts(session).all() if u.active],
                 "done": DONE.get(request.query_params.get("done") or ""), "problem": problem,
+                "previewable": PREVIEWABLE_TYPES,
             }, status_code)
 
     def reply_preview(self, request: Request, staff: Staff, form: FormData | None) -> Response:
@@ -128,16 +130,37 @@ class TicketPages:
         refused = self._refused(request, staff, lambda: self.web.review.preview(reference, _draft(form)))
         if isinstance(refused, Response):
             return refused
+        return self._reply_page(request, staff, reference, _draft(form), refused.subject or "", refused.body)
+
+    def send_reply(self, request: Request, staff: Staff, form: FormData | None) -> Response:
+        """Queue the reply with staff's files. A refusal shows the reply again as staff wrote it, with the reason."""
+        reference = request.path_params["reference"]
+        assert form is not None
+        try:
+            draft = _draft(form)
+        except (ValueError, KeyError):
+            return self.ticket(request, staff, None, problem="The form was incomplete.", status_code=400)
+        subject, body = str(form.get("subject") or ""), str(form.get("body") or "")
+        files = uploaded_files(form, self.web.review.attachment_limits.max_bytes)
+        try:
+            sent = self.web.review.send(reference, draft, subject, body, staff.username, files)
+        except TicketNotFound as exc:
+            return PlainTextResponse(str(exc), status_code=404)
+        except PrivacyDeskError as exc:
+            problem = str(exc) + (". Choose the files again before sending." if files else "")
+            return self._reply_page(request, staff, reference, draft, subject, body, problem, 409)
+        done = "reply" if sent is not None else "reply-unsent"
+        return RedirectResponse(f"/tickets/{reference}?done={done}", status_code=303)
+
+    def _reply_page(self, request: Request, staff: Staff, reference: str, draft: DraftReply, subject: str,
+                    body: str, problem: str | None = None, status_code: int = 200) -> Response:
         with self.web.sessions() as session:
             recipient = TicketService(session, self.web.pack).get(reference).email
-        return self.web.page(request, "reply.html", {"staff": staff, "reference": reference, "draft": _draft(form),
-                                                     "subject": refused.subject, "body": refused.body,
-                                                     "recipient": recipient})
-
-    def _send_reply(self, reference: str, staff: Staff, form: FormData) -> str:
-        sent = self.web.review.send(reference, _draft(form), str(form.get("subject") or ""),
-                                    str(form.get("body") or ""), staff.username)
-        return "reply" if sent is not None else "reply-unsent"
+        limits = self.web.review.attachment_limits
+        return self.web.page(request, "reply.html", {
+            "staff": staff, "reference": reference, "draft": draft, "subject": subject, "body": body,
+            "recipient": recipient, "problem": problem, "max_file": describe_limit(limits.max_bytes),
+            "max_mail": describe_limit(limits.mail_max_bytes)}, status_code)
 
     def _action(self, name: str, run: Action) -> Route:
         """A POST on a ticket: do it, then show the ticket again (or the refusal, with nothing changed)."""
@@ -160,6 +183,17 @@ class TicketPages:
             return self.ticket(request, staff, None, problem=str(exc), status_code=409)
         except (ValueError, KeyError):
             return self.ticket(request, staff, None, problem="The form was incomplete.", status_code=400)
+
+
+def uploaded_files(form: FormData, max_bytes: int) -> list[AttachmentFile]:
+    """The files of a multipart form; each read to at most one byte over the limit, enough to refuse it."""
+    files = []
+    for item in form.getlist("attachment"):
+        if isinstance(item, UploadFile) and (item.filename or item.size):
+            item.file.seek(0)
+            data = item.file.read(max_bytes + 1)
+            files.append(AttachmentFile(item.filename, item.content_type or "application/octet-stream", data))
+    return files
 
 
 def _draft(form: FormData) -> DraftReply:

@@ -18,18 +18,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from desk_app.rasa import free_port
 from desk_app.supervisor import planned_processes
+from mail_ingest.pipeline import MailPipeline
+from privacy_desk.attachments import AttachmentFile
+from privacy_desk.classify import Classification
 from privacy_desk.db import make_engine, session_factory, transaction
 from privacy_desk.desk import Desk
 from privacy_desk.housekeeping import run_every
 from privacy_desk.languages import Language
 from privacy_desk.messages import Channel, IncomingMessage
-from privacy_desk.models import Event, Message, Ticket, Verification
+from privacy_desk.models import Attachment, Event, Message, Ticket, Verification
 from privacy_desk.policy import RequestKind, Topic
 from privacy_desk.replies import Purpose
 from privacy_desk.retention import REMOVED, run_retention
 from privacy_desk.review import Review
 from privacy_desk.settings import PROJECT_ROOT, Settings
 from privacy_desk.staff_plan import DraftReply
+from tests.mail.builders import multipart_mail, tiny_jpeg, tiny_pdf
 from tests.staff.conftest import MAIL_FROM, PACK
 from tests.support.clock import Clock
 
@@ -178,3 +182,47 @@ def test_retention_schedule_command_stops_on_sigterm(tmp_path: Path) -> None:
     _, log = process.communicate(timeout=30)
     assert runs >= 2, log
     assert process.returncode == 0 and "anonymised 0 tickets" in log
+
+
+def test_attachments_go_with_their_message(sessions: sessionmaker[Session], clock: Clock) -> None:
+    """A finished ticket's files and loose mail's files are deleted, bytes and names; an active ticket's stay."""
+    engine = sessions.kw["bind"]
+    pipeline = MailPipeline(engine, PACK, b"k" * 32, MAIL_FROM, lambda text, subject: Classification(
+        "request_deletion" if "delete" in text else "chitchat", 0.97, Language.EN, {"name": PERSONAL[0]}),
+        clock=clock)
+    pdf, jpeg = tiny_pdf(), tiny_jpeg()
+    finished = pipeline.process(multipart_mail(f"Please delete my data. {PERSONAL[0]}", [
+        ("passport.jpg", "image/jpeg", jpeg)], sender=f"{PERSONAL[0]} <{PERSONAL[1]}>", message_id="<r1@example.jp>"))
+    loose = pipeline.process(multipart_mail("Hello there, nice weather.", [("holiday.jpg", "image/jpeg", jpeg)],
+                                            subject="Hi", message_id="<r2@example.jp>"))
+    assert finished.ticket is not None and loose.action == "ignored"
+    review = Review(sessions, PACK, MAIL_FROM, clock=clock)
+    review.confirm_identity(finished.ticket, "alice")
+    draft = DraftReply(Purpose.RESOLVED)
+    preview = review.preview(finished.ticket, draft)
+    review.send(finished.ticket, draft, preview.subject or "", preview.body, "alice",
+                [AttachmentFile("your-data.pdf", "application/pdf", pdf)])
+    clock.now += timedelta(days=PACK.retention_days - 10)
+    active = pipeline.process(multipart_mail("Please delete my data. Taro", [("id-card.pdf", "application/pdf", pdf)],
+                                             sender="taro@example.jp", message_id="<r3@example.jp>"))
+    clock.now += timedelta(days=11)
+
+    def files() -> list[str]:
+        with sessions() as session:
+            return sorted(session.scalars(select(Attachment.filename)))
+
+    assert files() == ["holiday.jpg", "id-card.pdf", "passport.jpg", "your-data.pdf"]
+    with transaction(sessions) as session:
+        assert run_retention(session, PACK, dry_run=True, clock=clock).tickets == [finished.ticket]
+    assert len(files()) == 4  # a dry run deletes nothing
+    with transaction(sessions) as session:
+        report = run_retention(session, PACK, clock=clock)
+    assert report.tickets == [finished.ticket] and report.loose_messages == 1
+    assert files() == ["id-card.pdf"]
+    with sessions() as session:
+        run = session.scalar(select(Event).where(Event.action == "retention_run"))
+        assert run is not None and run.details["attachments"] == 3
+        kept = session.scalar(select(Attachment))
+        assert kept is not None and kept.data == pdf
+        assert session.scalar(select(Ticket.reference).join(Message).where(Message.id == kept.message_id)) \
+            == active.ticket

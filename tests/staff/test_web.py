@@ -57,7 +57,8 @@ def test_every_route_but_login_and_health_refuses_anonymous_requests(app: Starle
     for route in app.routes:
         if not isinstance(route, Route) or route.path in PUBLIC:
             continue
-        path = route.path.replace("{reference}", reference).replace("{username}", "alice")
+        path = (route.path.replace("{reference}", reference).replace("{username}", "alice")
+                .replace("{attachment_id:int}", "1"))
         for method in sorted(route.methods or {"GET"}):
             if method == "HEAD":
                 continue
