@@ -16,13 +16,14 @@ import phonenumbers
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+[@＠][A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # The same pattern as the NLU's phone regex (intents/regex.yml): numbers phonenumbers will not take as valid.
-PHONE_LIKE = re.compile(r"(?<![0-9０-９A-Za-zＡ-Ｚａ-ｚ\-－])(?:[+＋][0-9０-９]{1,3}[\s\-－]?[(（]?[0-9０-９]{1,4}[)）]?"
-                        r"|[(（][0-9０-９]{2,4}[)）]|[0０][0-9０-９]{1,4})(?:[\s.\-－‐ー]?[0-9０-９]{2,4}){1,3}"
+PHONE_LIKE = re.compile(r"(?<![0-9０-９A-Za-zＡ-Ｚａ-ｚ\-－])"
+                        r"(?:[+＋][0-9０-９]{1,3}[\s\-－]?[(（]?[0-9０-９]{1,4}[)）]?|[(（][0-9０-９]{2,4}[)）]|[0０][0-9０-９]{1,4})"
+                        r"(?:[\s.\-－‐ー]?[0-9０-９]{2,4}){1,3}"
                         r"(?![0-9０-９])")
 # Member numbers as the packs' customers write them: "M-204511", "ITO-48120", or a long bare number.
 MEMBER_CODE = re.compile(r"\b[A-Z]{1,5}-?[0-9]{4,}\b")
-MEMBER_CUE = re.compile(r"(?i)(member(?:ship)?\s*(?:no\.?|number|num|#|id)\s*[:：]?\s*|会員(?:番号|ID|ＩＤ)\s*(?:は|が|[:：])?\s*)"
-                        r"([A-Za-z0-9０-９Ａ-Ｚａ-ｚ\-－]+)")
+MEMBER_CUE = re.compile(r"(?i)(member(?:ship)?\s*(?:no\.?|number|num|#|id)\s*[:：]?\s*"
+                        r"|会員(?:番号|ID|ＩＤ)\s*(?:は|が|[:：])?\s*)([A-Za-z0-9０-９Ａ-Ｚａ-ｚ\-－]+)")
 LONG_NUMBER = re.compile(r"(?<![0-9０-９])[0-9０-９]{6,}(?![0-9０-９])")
 # Japanese addresses: the postal mark or code, and a prefecture with what follows it up to a pause.
 POSTAL_CODE = re.compile(r"〒\s*[0-9０-９]{3}[\-－ー]?[0-9０-９]{4}"

@@ -245,3 +245,6 @@ class NluCorrection(Base):
     decided_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket | None] = relationship()
+    message: Mapped[Message | None] = relationship()

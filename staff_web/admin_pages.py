@@ -9,8 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from privacy_desk.classify import BUSINESS_INTENTS
 from privacy_desk.db import transaction
 from privacy_desk.errors import PrivacyDeskError
+from privacy_desk.messages import Channel, Delivery
 from privacy_desk.models import Message
 from privacy_desk.staff import StaffAccounts
 from staff_web.access import Staff, staff_page
@@ -26,15 +28,32 @@ class AdminPages:
         return [
             Route("/health", self.health),
             Route("/quarantine", staff_page(self.kept_mail)),
+            Route("/mail/{message_id:int}/misread", staff_page(self.misread), methods=["POST"]),
             Route("/staff", staff_page(self.accounts, admin=True)),
             Route("/staff/{username}/unlock", staff_page(self.unlock, admin=True), methods=["POST"]),
         ]
 
-    def kept_mail(self, request: Request, staff: Staff, form: FormData | None) -> Response:
+    def kept_mail(self, request: Request, staff: Staff, form: FormData | None, *, problem: str | None = None,
+                  status_code: int = 200) -> Response:
         with self.web.sessions() as session:
             rows = list(session.scalars(select(Message).where(Message.delivery_state.in_(KEPT_FOR_STAFF))
                                         .order_by(Message.id.desc()).limit(100)))
-            return self.web.page(request, "quarantine.html", {"staff": staff, "messages": rows})
+            # Questions answered by mail keep their message without a ticket: staff may say one was misread.
+            answered = list(session.scalars(select(Message).where(
+                Message.ticket_id.is_(None), Message.direction == "in", Message.channel == Channel.EMAIL,
+                Message.delivery_state == Delivery.RECEIVED).order_by(Message.id.desc()).limit(50)))
+            return self.web.page(request, "quarantine.html", {
+                "staff": staff, "messages": rows, "answered": answered, "intents": sorted(BUSINESS_INTENTS),
+                "done": request.query_params.get("done") == "misread", "problem": problem}, status_code)
+
+    def misread(self, request: Request, staff: Staff, form: FormData | None) -> Response:
+        assert form is not None
+        try:
+            self.web.review.mark_misread(request.path_params["message_id"], str(form.get("intent") or ""),
+                                         staff.username)
+        except PrivacyDeskError as exc:
+            return self.kept_mail(request, staff, None, problem=str(exc), status_code=409)
+        return RedirectResponse("/quarantine?done=misread", status_code=303)
 
     def accounts(self, request: Request, staff: Staff, form: FormData | None) -> Response:
         with self.web.sessions() as session:

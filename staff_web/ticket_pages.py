@@ -31,7 +31,9 @@ KEPT_FOR_STAFF = (Delivery.QUARANTINED, Delivery.HELD)
 
 # Fixed confirmations after an action (a redirect carries the key, never free text).
 DONE = {
-    "identity": "Identity marked as confirmed.", "kind": "Request kind changed.", "assign": "Assignment saved.",
+    "identity": "Identity marked as confirmed.", "kind": "Request kind changed.",
+    "kind-proposed": "Request kind changed. The customer's words (masked) are proposed as a training example; "
+                     "nothing is trained on until a person accepts it.", "assign": "Assignment saved.",
     "note": "Note added.", "status": "Status changed.", "reply": "Reply queued for sending.",
     "reply-unsent": "Status changed. The ticket has no email address: tell the customer another way.",
 }
@@ -54,8 +56,7 @@ class TicketPages:
             Route("/tickets.csv", staff_page(self.export)),
             Route("/tickets/{reference}", staff_page(self.ticket)),
             self._action("identity", lambda ref, staff, form: review.confirm_identity(ref, staff.username)),
-            self._action("kind", lambda ref, staff, form: review.change_kind(ref, RequestKind(str(form["kind"])),
-                                                                             staff.username)),
+            self._action("kind", self._change_kind),
             self._action("assign", lambda ref, staff, form: review.assign(ref, str(form.get("assignee") or ""),
                                                                           staff.username)),
             self._action("note", lambda ref, staff, form: review.add_note(ref, str(form.get("text") or ""),
@@ -133,6 +134,10 @@ class TicketPages:
         return self.web.page(request, "reply.html", {"staff": staff, "reference": reference, "draft": _draft(form),
                                                      "subject": refused.subject, "body": refused.body,
                                                      "recipient": recipient})
+
+    def _change_kind(self, reference: str, staff: Staff, form: FormData) -> str:
+        proposal = self.web.review.change_kind(reference, RequestKind(str(form["kind"])), staff.username)
+        return "kind-proposed" if proposal is not None else "kind"
 
     def _send_reply(self, reference: str, staff: Staff, form: FormData) -> str:
         sent = self.web.review.send(reference, _draft(form), str(form.get("subject") or ""),

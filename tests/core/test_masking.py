@@ -19,7 +19,8 @@ def test_japanese_text_loses_name_postal_address_phone_member_number_and_fullwid
     text = ("鈴木花子です。〒150-0002 東京都渋谷区渋谷1-2-3に住んでいます。電話は03-1234-5678、"
             "会員番号はITO-48120です。メールはhanako＠example.jp")
     masked = mask(text, KnownValues(name="鈴木 花子"))
-    assert masked == "[name]です。[address]に住んでいます。電話は[phone]、会員番号は[member_number]です。メールは[email]"
+    assert masked == ("[name]です。[address]に住んでいます。電話は[phone]、会員番号は[member_number]です。"
+                      "メールは[email]")
 
 
 @pytest.mark.parametrize(("text", "expected"), [
