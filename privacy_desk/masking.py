@@ -39,6 +39,13 @@ STREET = re.compile(r"\b\d+[A-Za-z]?(?:\s+[A-Z][A-Za-z'.]*){1,4}\s+(?:Street|St\
 ROMAJI_BLOCK = re.compile(r"\b\d+(?:-\d+){1,3}\s+[A-Z][\w-]*(?:[ ,]+[A-Z][\w-]*(?:-(?:ku|shi|cho|machi|gun))?)*"
                           r"(?:\s+\d{3}-\d{4})?")
 
+# Names the ticket does not know, where the writer introduces themselves.
+_CAPITALISED = r"[A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+){0,2}"
+NAME_CUE_EN = re.compile(rf"(?i:\b(?:my name is|i am|i'm|this is|regards,|sincerely,)\s+)({_CAPITALISED})"
+                         rf"|\b({_CAPITALISED}\s+[A-Z][a-z'\-]+)(?=\s+here\b)")
+NAME_CUE_JA = re.compile(r"(私は|わたしは)\s*[一-龥々]{1,4}(?:[\s\u3000]*[一-龥々]{1,4})?(?=\s*です)")
+NAME_INTRO_JA = re.compile(r"[一-龥々]{1,4}(?:[\s\u3000]*[一-龥々]{1,4})?(?=\s*(?:と申します|と言います|でございます))")
+
 
 @dataclass(frozen=True)
 class KnownValues:
@@ -60,6 +67,10 @@ class KnownValues:
                 pairs.append((value.strip(), label))
         if self.name and self.name.strip():
             pairs += [(part, "name") for part in name_parts(self.name)]
+        if self.email and "@" in self.email:
+            # taro.yamada@example.jp: the writer's name, most likely, wherever it appears.
+            local = self.email.split("@", 1)[0]
+            pairs += [(part, "name") for part in re.split(r"[._\-+0-9]+", local) if len(part) >= 3]
         return sorted(pairs, key=lambda pair: -len(pair[0]))
 
 
@@ -73,8 +84,11 @@ def name_parts(name: str) -> list[str]:
 def mask(text: str, known: KnownValues = KnownValues(), region: str = "JP") -> str:
     """The text with personal data replaced by placeholders."""
     text = EMAIL.sub("[email]", text)  # first: an address often holds the customer's name
+    text = NAME_CUE_EN.sub(lambda m: m.group(0).replace(m.group(1) or m.group(2), "[name]"), text)
+    text = NAME_CUE_JA.sub(lambda m: f"{m.group(1)}[name]", text)
+    text = NAME_INTRO_JA.sub("[name]", text)
     for value, label in known.placeholders():
-        text = re.sub(re.escape(value), f"[{label}]", text, flags=re.IGNORECASE)
+        text = re.sub(rf"(?<![A-Za-z]){re.escape(value)}(?![a-z])", f"[{label}]", text, flags=re.IGNORECASE)
     text = MEMBER_CUE.sub(lambda m: f"{m.group(1)}[member_number]", text)
     for pattern in (POSTAL_CODE, PREFECTURE, JA_CITY_BLOCK, STREET, ROMAJI_BLOCK):
         text = pattern.sub("[address]", text)

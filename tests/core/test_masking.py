@@ -29,6 +29,10 @@ def test_japanese_text_loses_name_postal_address_phone_member_number_and_fullwid
     ("大阪市北区梅田1丁目2番3号の者です", "[address]の者です"),
     ("会員番号：10023456 です", "会員番号：[member_number] です"),
     ("membership number 10087342 please", "membership number [member_number] please"),
+    ("My name is Ken Sato and I want my data", "My name is [name] and I want my data"),
+    ("Please delete it. Regards, Emily Clark", "Please delete it. Regards, [name]"),
+    ("田中と申します。削除希望です", "[name]と申します。削除希望です"),
+    ("私は佐藤 花子です。", "私は[name]です。"),
 ])
 def test_each_kind_of_personal_data_is_found_on_its_own(text: str, expected: str) -> None:
     assert mask(text, KnownValues(name="Hanako Suzuki")) == expected
@@ -39,10 +43,15 @@ def test_values_known_on_the_ticket_are_masked_whatever_their_shape() -> None:
     assert mask("taro yamada, abc77, Flat 3, The Maltings", known) == "[name], [member_number], [address]"
 
 
+def test_the_senders_address_names_them_too() -> None:
+    assert mask("Hi, Taro here. Delete it.", KnownValues(email="taro.yamada@example.jp")) == "Hi, [name] here. Delete it."
+
+
 def test_text_without_personal_data_is_unchanged() -> None:
     text = "Do you share my data with other companies? I have been a member since 2019."
     assert mask(text) == text
     assert mask("個人情報を第三者に提供していますか？") == "個人情報を第三者に提供していますか？"
+    assert mask("削除です。お願いします") == "削除です。お願いします"
 
 
 def test_name_parts_include_the_whole_name_unspaced_and_each_part() -> None:
