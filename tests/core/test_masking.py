@@ -44,7 +44,8 @@ def test_values_known_on_the_ticket_are_masked_whatever_their_shape() -> None:
 
 
 def test_the_senders_address_names_them_too() -> None:
-    assert mask("Hi, Taro here. Delete it.", KnownValues(email="taro.yamada@example.jp")) == "Hi, [name] here. Delete it."
+    masked = mask("Hi, Taro here. Delete it.", KnownValues(email="taro.yamada@example.jp"))
+    assert masked == "Hi, [name] here. Delete it."
 
 
 def test_text_without_personal_data_is_unchanged() -> None:
