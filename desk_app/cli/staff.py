@@ -110,7 +110,12 @@ def retention_run(app: App, dry_run: bool) -> None:
               help="Hours between runs.")
 @pass_app
 def retention_schedule(app: App, hours: float) -> None:
-    """Run retention now and then every HOURS until stopped (what `run` starts; or use cron and `retention run`)."""
+    """Run retention now and then every HOURS until stopped, and send the staff digests when due (checked hourly;
+    what `run` starts; or use cron with `retention run` and `staff digest`)."""
     from privacy_desk.housekeeping import run_every
+    from privacy_desk.staff_notices import queue_due_digests
 
-    until_stopped(lambda stop: run_every(app.sessions, app.pack, hours * 3600, stop, clock=app.services.clock))
+    services = app.services
+    until_stopped(lambda stop: run_every(
+        app.sessions, app.pack, hours * 3600, stop, clock=services.clock,
+        digests=lambda: queue_due_digests(app.sessions, app.pack, services.staff_mail, services.clock)))
