@@ -41,6 +41,7 @@ def compose(*, mail_from: str, sender_name: str, to: str, subject: str, body: st
     # RFC 3834: we answer automatically, so auto-responders must not answer us back.
     message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"
-    message["Content-Language"] = language
     message.set_content(body, charset="utf-8", cte="8bit" if body.isascii() else "base64")
+    # After set_content, which clears every Content-* header it finds.
+    message["Content-Language"] = language
     return message
