@@ -213,9 +213,8 @@ def test_digest_day_and_split_are_decided_without_io() -> None:
 
 
 def test_a_bad_staff_address_is_refused_and_changes_nothing(sessions: sessionmaker[Session], team: None) -> None:
-    with pytest.raises(AccountError, match="not an email address"):
-        with transaction(sessions) as session:
-            StaffAccounts(session).set_notifications("bob", "test", email="bob at itosoft", wants_digest=False)
+    with pytest.raises(AccountError, match="not an email address"), transaction(sessions) as session:
+        StaffAccounts(session).set_notifications("bob", "test", email="bob at itosoft", wants_digest=False)
     with sessions() as session:
         bob = StaffAccounts(session).find("bob")
         assert bob is not None and bob.email == "bob@itosoft.example.com" and bob.wants_digest
