@@ -23,7 +23,7 @@ from privacy_desk.staff_plan import PLAIN_MOVES, DraftReply
 from privacy_desk.status import ALLOWED_TRANSITIONS, FINISHED_STATUSES, TicketStatus
 from privacy_desk.tickets import TicketService
 from staff_web.access import Staff, staff_page
-from staff_web.queue import PAGE_SIZE, QueueQuery, export_csv, is_overdue, page_count
+from staff_web.queue import PAGE_SIZE, QueueQuery, export_csv, is_overdue, page_count, queue_counts
 from staff_web.web import Web
 
 # Mail with no ticket that a person must see: what could not be read, and what was not answered automatically.
@@ -78,12 +78,14 @@ class TicketPages:
             where = query.ticket_filter(today)
             total = tickets.count_tickets(where)
             rows = tickets.list_tickets(where, limit=PAGE_SIZE, offset=(query.page - 1) * PAGE_SIZE)
+            counts = queue_counts(tickets.status_counts(today))
             kept = session.scalar(select(Message.id).where(
                 Message.delivery_state.in_(KEPT_FOR_STAFF)).limit(1)) is not None
             return self.web.page(request, "queue.html", {
                 "staff": staff, "query": query, "tickets": rows, "total": total, "pages": page_count(total),
                 "today": today, "overdue": {t.id for t in rows if is_overdue(t, today)},
-                "statuses": list(TicketStatus), "kinds": list(self.web.pack.requests), "quarantined": kept})
+                "statuses": list(TicketStatus), "kinds": list(self.web.pack.requests), "quarantined": kept,
+                "counts": counts})
 
     def export(self, request: Request, staff: Staff, form: FormData | None) -> Response:
         query = QueueQuery.from_params(request.query_params)
