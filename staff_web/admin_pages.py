@@ -28,7 +28,7 @@ class AdminPages:
         return [
             Route("/health", self.health),
             Route("/quarantine", staff_page(self.kept_mail)),
-            Route("/mail/{message_id:int}/misread", staff_page(self.misread), methods=["POST"]),
+            Route("/mail/{message_id}/misread", staff_page(self.misread), methods=["POST"]),
             Route("/staff", staff_page(self.accounts, admin=True)),
             Route("/staff/{username}/unlock", staff_page(self.unlock, admin=True), methods=["POST"]),
             Route("/staff/{username}/notifications", staff_page(self.notifications, admin=True), methods=["POST"]),
@@ -50,9 +50,11 @@ class AdminPages:
 
     def misread(self, request: Request, staff: Staff, form: FormData | None) -> Response:
         assert form is not None
+        number = str(request.path_params["message_id"])
+        if not number.isdigit():
+            return PlainTextResponse(f"No message {number}.", status_code=404)
         try:
-            self.web.review.mark_misread(request.path_params["message_id"], str(form.get("intent") or ""),
-                                         staff.username)
+            self.web.review.mark_misread(int(number), str(form.get("intent") or ""), staff.username)
         except PrivacyDeskError as exc:
             return self.kept_mail(request, staff, None, problem=str(exc), status_code=409)
         return RedirectResponse("/quarantine?done=misread", status_code=303)
