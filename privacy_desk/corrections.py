@@ -26,6 +26,7 @@ from privacy_desk.policy import RequestKind
 from privacy_desk.tickets import add_event
 
 CORRECTIONS_FILE = "corrections.yml"
+_BRACKET_THEN_ANNOTATION = re.compile(r"\]([({])")
 MAX_EXAMPLE = 2000  # characters: a training example is a message's opening, not a pasted log
 
 INTENT_FOR_KIND: dict[RequestKind, str] = {kind: intent for intent, kind in REQUEST_INTENTS.items()}
@@ -62,7 +63,9 @@ def known_values(ticket: Ticket | None, sender: str | None = None) -> KnownValue
 def example_text(masked: str, language: str) -> str:
     """One line of training text: placeholders become annotated stand-ins, whitespace one space."""
     stand_ins = STAND_INS.get(language, STAND_INS["en"])
-    line = " ".join(masked.split())
+    # The customer's own brackets ("[link](https://...)") must not read as Rasa entity annotations.
+    line = _BRACKET_THEN_ANNOTATION.sub(r"] \1", " ".join(masked.split()))
+    line = line.replace("[reference]", "PRQ-2026-000001")
     for label, value in stand_ins.items():
         line = line.replace(f"[{label}]", f"[{value}]({label})")
     return line

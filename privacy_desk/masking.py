@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+# A ticket reference is no personal data, but must not read as a member number: it gets its own placeholder.
+REFERENCE = re.compile(r"\bPRQ-\d{4}-\d{6}\b")
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+[@＠][A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # The same pattern as the NLU's phone regex (intents/regex.yml): numbers phonenumbers will not take as valid.
 PHONE_LIKE = re.compile(r"(?<![0-9０-９A-Za-zＡ-Ｚａ-ｚ\-－])"
@@ -83,6 +85,7 @@ def name_parts(name: str) -> list[str]:
 
 def mask(text: str, known: KnownValues = KnownValues(), region: str = "JP") -> str:
     """The text with personal data replaced by placeholders."""
+    text = REFERENCE.sub("[reference]", text)
     text = EMAIL.sub("[email]", text)  # first: an address often holds the customer's name
     text = NAME_CUE_EN.sub(lambda m: m.group(0).replace(m.group(1) or m.group(2), "[name]"), text)
     text = NAME_CUE_JA.sub(lambda m: f"{m.group(1)}[name]", text)

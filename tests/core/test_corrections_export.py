@@ -14,6 +14,11 @@ def test_placeholders_become_annotated_invented_values_in_the_example_language()
     assert example_text("[name]です。\n[phone]", "ja") == "[山田太郎](name)です。 [03-0000-0000](phone)"
 
 
+def test_the_customers_own_brackets_are_not_read_as_annotations() -> None:
+    line = example_text("see [my link](https://example.com) about [reference]", "en")
+    assert line == "see [my link] (https://example.com) about PRQ-2026-000001"
+
+
 def test_the_file_is_rasa_nlu_yaml_sorted_by_intent_without_repeats() -> None:
     content = corrections_yaml([("request_deletion", "delete me"), ("ask_fee", "is it free?"),
                                 ("request_deletion", "delete  me")], "en")

@@ -29,6 +29,7 @@ def test_japanese_text_loses_name_postal_address_phone_member_number_and_fullwid
     ("大阪市北区梅田1丁目2番3号の者です", "[address]の者です"),
     ("会員番号：10023456 です", "会員番号：[member_number] です"),
     ("membership number 10087342 please", "membership number [member_number] please"),
+    ("Re: [PRQ-2026-000123] my request", "Re: [[reference]] my request"),
     ("My name is Ken Sato and I want my data", "My name is [name] and I want my data"),
     ("Please delete it. Regards, Emily Clark", "Please delete it. Regards, [name]"),
     ("田中と申します。削除希望です", "[name]と申します。削除希望です"),
