@@ -22,6 +22,7 @@ from privacy_desk.settings import Settings
 from privacy_desk.staff import AccountError, Role, StaffAccounts
 from privacy_desk.staff_notices import (
     DigestLine,
+    DigestPass,
     StaffMailConfig,
     digest_day,
     queue_due_digests,
@@ -218,3 +219,30 @@ def test_a_bad_staff_address_is_refused_and_changes_nothing(sessions: sessionmak
     with sessions() as session:
         bob = StaffAccounts(session).find("bob")
         assert bob is not None and bob.email == "bob@itosoft.example.com" and bob.wants_digest
+
+
+def test_housekeeping_checks_for_digests_between_retention_runs(sessions: sessionmaker[Session], smtp: SmtpServer,
+                                                                clock: Clock, team: None) -> None:
+    import threading
+
+    from privacy_desk.housekeeping import run_every
+
+    clock.now = TUESDAY_9AM
+    desk = Desk(sessions, PACK, b"k" * 32, MAIL_FROM, clock=clock)
+    set_due(sessions, open_ticket(desk, "late@example.jp"), date(2026, 11, 20))
+    sender = outbox(sessions, smtp, clock)
+    assert sender.run_once() == 3  # the acknowledgement and two notices
+    passes: list[int] = []
+
+    def digests() -> DigestPass:
+        done = queue_due_digests(sessions, PACK, CONFIG, clock)
+        passes.append(done.sent)
+        return done
+
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    retention_runs = run_every(sessions, PACK, 3600, stop, clock=clock, digests=digests, check_every=0.1)
+    assert retention_runs == 1 and len(passes) >= 3  # retention once an interval, digests at every check
+    assert passes[0] == 2 and set(passes[1:]) == {0}  # and each member's digest once
+    assert sender.run_once() == 2
+    assert len(smtp.mailbox.wait_for(5)) == 5
