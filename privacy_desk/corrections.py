@@ -146,6 +146,16 @@ class Corrections:
                                   ticket=message.ticket, message=message), actor)
 
     def _add(self, proposal: Proposal, actor: str) -> NluCorrection:
+        if proposal.message is not None:
+            pending = self.session.scalar(select(NluCorrection).where(
+                NluCorrection.message_id == proposal.message.id,
+                NluCorrection.state == CorrectionState.PROPOSED.value))
+            if pending is not None:
+                # Staff changed their mind before anyone decided: the latest word is the proposal, not a second one.
+                pending.intent, pending.proposed_by, pending.source = proposal.intent, actor[:120], proposal.source
+                add_event(self.session, proposal.ticket, actor, "correction_revised",
+                          {"correction": pending.id, "intent": proposal.intent}, self.clock())
+                return pending
         masked = mask(proposal.text[:MAX_EXAMPLE], known_values(proposal.ticket, proposal.message.sender
                                                                  if proposal.message else None))
         row = NluCorrection(source=proposal.source, ticket=proposal.ticket, message=proposal.message,

@@ -48,7 +48,7 @@ def run_every(sessions: sessionmaker[Session], pack: PolicyPack, interval: float
             _digest_pass(digests)
         if time.monotonic() >= next_retention:
             started = time.monotonic()
-            if _retention_pass(sessions, pack, clock):
+            if _retention_pass(sessions, pack, clock, retry_after=min(RETRY_AFTER, interval)):
                 runs += 1
                 next_retention = started + interval
             else:
@@ -60,12 +60,12 @@ def run_every(sessions: sessionmaker[Session], pack: PolicyPack, interval: float
     return runs
 
 
-def _retention_pass(sessions: sessionmaker[Session], pack: PolicyPack, clock: Clock) -> bool:
+def _retention_pass(sessions: sessionmaker[Session], pack: PolicyPack, clock: Clock, retry_after: float) -> bool:
     try:
         report, sessions_removed = run_once(sessions, pack, clock=clock)
     except SQLAlchemyError as exc:
         # The error's class only: its text may quote parameters, i.e. personal data.
-        log.warning("retention run failed (%s); trying again in %.0f s", type(exc).__name__, RETRY_AFTER)
+        log.warning("retention run failed (%s); trying again in %.0f s", type(exc).__name__, retry_after)
         return False
     # Counts only: references and addresses stay out of the log.
     log.info("retention (%d days): anonymised %d tickets and %d other messages; removed %d chat conversations "

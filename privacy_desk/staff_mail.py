@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -90,7 +90,7 @@ def recipient(user: StaffUser) -> StaffRecipient | None:
 
 
 def queue_staff_mail(session: Session, to: StaffRecipient, mail: RenderedReply, purpose: str, mail_from: str,
-                     now: Any) -> Message:
+                     now: datetime) -> Message:
     """Queue one staff mail for the outbox. It belongs to no ticket: it is not part of a customer's thread."""
     message = Message(ticket=None, direction="out", channel=Channel.EMAIL, language=to.locale,
                       message_id=new_message_id(mail_from), recipient=to.email, subject=mail.subject,

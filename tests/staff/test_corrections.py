@@ -61,7 +61,7 @@ def test_a_kind_changed_in_the_staff_app_comes_out_masked_and_only_once_accepted
     with sessions() as session:
         deletion, promo = session.scalars(select(Ticket.reference).order_by(Ticket.id)).all()
     client = signed_in("bob")
-    for reference, kind in ((deletion, "deletion"), (promo, "marketing_optout")):
+    for reference, kind in ((deletion, "correction"), (deletion, "deletion"), (promo, "marketing_optout")):
         page = client.get(f"/tickets/{reference}").text
         done = client.post(f"/tickets/{reference}/kind", data={"csrf_token": form_token(page), "kind": kind})
         assert "proposed as a training example" in done.text
