@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from privacy_desk.policy import PolicyPack
     from privacy_desk.replies import ReplyRenderer
     from privacy_desk.review import Review
+    from privacy_desk.staff_notices import StaffMailConfig
 
 
 def _utcnow() -> datetime:
@@ -79,7 +80,8 @@ class Services:
     def desk(self) -> Desk:
         from privacy_desk.desk import Desk
 
-        return Desk(self.sessions, self.pack, self.key, self.settings.mail_from, self.renderer, clock=self.clock)
+        return Desk(self.sessions, self.pack, self.key, self.settings.mail_from, self.renderer, clock=self.clock,
+                    staff_app_url=self.settings.staff_app_url)
 
     @cached_property
     def review(self) -> Review:
@@ -93,13 +95,21 @@ class Services:
 
         return MailPipeline(self.engine, self.pack, self.key, self.settings.mail_from, classifier,
                             own_addresses=self.own_addresses, clock=self.clock,
-                            attachment_limits=self.settings.attachment_limits)
+                            attachment_limits=self.settings.attachment_limits,
+                            staff_app_url=self.settings.staff_app_url)
 
     def outbox(self) -> Outbox:
         from privacy_desk.outbox import Outbox, SmtpSender
 
         return Outbox(self.sessions, SmtpSender(self.settings).send, self.settings.mail_from,
                       self.pack.company.name.en, clock=self.clock)
+
+    @cached_property
+    def staff_mail(self) -> StaffMailConfig:
+        from privacy_desk.staff_notices import StaffMailConfig
+
+        s = self.settings
+        return StaffMailConfig(s.mail_from, s.staff_app_url, s.staff_digest_days, s.staff_digest_hour)
 
     def staff_app(self) -> Starlette:
         from staff_web.app import create_app

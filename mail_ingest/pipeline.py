@@ -37,6 +37,7 @@ from privacy_desk.models import Message, Ticket
 from privacy_desk.own_mail import answers_our_mail
 from privacy_desk.policy import PolicyPack
 from privacy_desk.replies import ReplyRenderer
+from privacy_desk.staff_notices import DEFAULT_STAFF_APP_URL
 from privacy_desk.status import TicketStatus
 from privacy_desk.tickets import TicketService
 from privacy_desk.verification import find_code, typed_digest
@@ -80,7 +81,8 @@ class MailDecision:
 class MailPipeline:
     def __init__(self, engine: Engine, pack: PolicyPack, key: bytes, mail_from: str, classifier: Classifier,
                  own_addresses: Iterable[str] = (), clock: Callable[[], datetime] = utcnow,
-                 attachment_limits: AttachmentLimits | None = None) -> None:
+                 attachment_limits: AttachmentLimits | None = None,
+                 staff_app_url: str = DEFAULT_STAFF_APP_URL) -> None:
         self.engine = engine
         self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
         self.pack = pack
@@ -92,7 +94,8 @@ class MailPipeline:
         self.attachment_limits = attachment_limits or AttachmentLimits()
         # One renderer for the pipeline's life: Jinja compiles each template once and keeps it, instead of
         # compiling every template again for every mail.
-        self.applier = Applier(pack, key, self.mail_from, ReplyRenderer(), clock, self.attachment_limits)
+        self.applier = Applier(pack, key, self.mail_from, ReplyRenderer(), clock, self.attachment_limits,
+                              staff_app_url)
 
     def process(self, raw: bytes, position: MailboxPosition | None = None, dry_run: bool = False) -> MailDecision:
         return self.record(self.read(raw), position, dry_run)

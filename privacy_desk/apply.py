@@ -31,6 +31,7 @@ from privacy_desk.plan import (
 )
 from privacy_desk.policy import Detail, PolicyPack
 from privacy_desk.replies import Purpose, RenderedReply, ReplyChannel, ReplyRenderer, reply_context
+from privacy_desk.staff_notices import DEFAULT_STAFF_APP_URL, StaffMailConfig, queue_new_ticket_notices
 from privacy_desk.status import TicketStatus
 from privacy_desk.tickets import TicketService
 from privacy_desk.verification import CODE_LIFETIME, CodeCheck
@@ -52,8 +53,10 @@ class Outcome:
 
 class Applier:
     def __init__(self, pack: PolicyPack, key: bytes, mail_from: str, renderer: ReplyRenderer,
-                 clock: Clock = utcnow, attachment_limits: AttachmentLimits | None = None) -> None:
+                 clock: Clock = utcnow, attachment_limits: AttachmentLimits | None = None,
+                 staff_app_url: str = DEFAULT_STAFF_APP_URL) -> None:
         self.pack = pack
+        self.staff_mail = StaffMailConfig(mail_from, staff_app_url)
         self.key = key
         self.mail_from = mail_from
         self.renderer = renderer
@@ -71,6 +74,8 @@ class Applier:
             match change:
                 case OpenTicket():
                     ticket = tickets.open_ticket(change, actor)
+                    # Staff who asked to be told hear of it in the same transaction: never twice, never lost.
+                    queue_new_ticket_notices(session, ticket, self.staff_mail, self.clock())
                 case KeepIncoming():
                     self._keep(tickets, ticket, change, actor)
                 case Reply():

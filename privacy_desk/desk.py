@@ -21,19 +21,21 @@ from privacy_desk.messages import Delivery, IncomingMessage, utcnow
 from privacy_desk.plan import Plan
 from privacy_desk.policy import PolicyPack, RequestKind, Topic
 from privacy_desk.replies import Purpose, ReplyChannel, ReplyRenderer, reply_context
+from privacy_desk.staff_notices import DEFAULT_STAFF_APP_URL
 from privacy_desk.tickets import TicketService
 from privacy_desk.verification import typed_digest
 
 
 class Desk:
     def __init__(self, sessions: sessionmaker[Session], pack: PolicyPack, key: bytes, mail_from: str,
-                 renderer: ReplyRenderer | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+                 renderer: ReplyRenderer | None = None, clock: Callable[[], datetime] = utcnow,
+                 staff_app_url: str = DEFAULT_STAFF_APP_URL) -> None:
         self.sessions = sessions
         self.pack = pack
         self.key = key
         self.renderer = renderer or ReplyRenderer()
         self.clock = clock
-        self.applier = Applier(pack, key, mail_from, self.renderer, clock)
+        self.applier = Applier(pack, key, mail_from, self.renderer, clock, staff_app_url)
 
     def open_request(self, *, kind: RequestKind, details: Mapping[str, str | None], channel: str,
                      language: Language, actor: str, incoming: IncomingMessage | None = None,

@@ -50,7 +50,6 @@ def compose(*, mail_from: str, sender_name: str, to: str, subject: str, body: st
     # RFC 3834: we answer automatically, so auto-responders must not answer us back.
     message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"
-    message["Content-Language"] = language
     message.set_content(body, charset="utf-8", cte="8bit" if body.isascii() else "base64")
     for f in attachments:
         # A Japanese file name goes out RFC 2231-encoded (filename*=utf-8''...), which every mailer reads.
@@ -58,4 +57,6 @@ def compose(*, mail_from: str, sender_name: str, to: str, subject: str, body: st
         if not subtype or maintype == "multipart":
             maintype, subtype = "application", "octet-stream"
         message.add_attachment(f.data, maintype=maintype, subtype=subtype, filename=f.filename)
+    # After set_content, which clears every Content-* header it finds.
+    message["Content-Language"] = language
     return message

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
@@ -191,6 +203,10 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # Where staff mail goes (the digest, notices); none: the member gets no mail.
+    email: Mapped[str | None] = mapped_column(String(320))
+    wants_digest: Mapped[bool] = mapped_column(default=True)
+    wants_new_ticket_notice: Mapped[bool] = mapped_column(default=False)
 
 
 class StaffSession(Base):
@@ -207,3 +223,53 @@ class StaffSession(Base):
     expires_at: Mapped[datetime]
 
     staff: Mapped[StaffUser] = relationship()
+
+
+class StaffDigestSent(Base):
+    """One row per member and company date on which their digest was queued: a restart does not send it again."""
+
+    __tablename__ = "staff_digests"
+    __table_args__ = (UniqueConstraint("staff_id", "day", name="uq_staff_digests_staff_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    day: Mapped[date] = mapped_column(Date)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))  # None: nothing was due
+    created_at: Mapped[datetime]
+
+
+class StaffNoticeSent(Base):
+    """One row per ticket and member told of it: the notice of a new ticket goes once."""
+
+    __tablename__ = "staff_notices"
+    __table_args__ = (UniqueConstraint("ticket_id", "staff_id", name="uq_staff_notices_ticket_staff"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    created_at: Mapped[datetime]
+
+
+class NluCorrection(Base):
+    """A proposed training example from a staff correction: the customer's text with personal data masked, and
+    the intent staff said it was. Nothing is trained on until a person accepts it (`nlu corrections`)."""
+
+    __tablename__ = "nlu_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # kind_changed | misread
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)  # masked
+    intent: Mapped[str] = mapped_column(String(64))
+    previous_intent: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # proposed | accepted | rejected
+    proposed_by: Mapped[str] = mapped_column(String(120))
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket | None] = relationship()
+    message: Mapped[Message | None] = relationship()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from privacy_desk import staff_plan
 from privacy_desk.apply import Applier
 from privacy_desk.attachments import AttachmentFile, AttachmentLimits
+from privacy_desk.corrections import Corrections
 from privacy_desk.db import transaction
 from privacy_desk.errors import ReviewRefused
 from privacy_desk.messages import utcnow
@@ -42,8 +43,20 @@ class Review:
     def confirm_identity(self, reference: str, actor: str) -> None:
         self._act(reference, lambda ticket: staff_plan.plan_confirm_identity(self.pack, ticket, actor))
 
-    def change_kind(self, reference: str, kind: RequestKind, actor: str) -> None:
-        self._act(reference, lambda ticket: staff_plan.plan_change_kind(self.pack, ticket, kind, actor))
+    def change_kind(self, reference: str, kind: RequestKind, actor: str) -> int | None:
+        """Reclassify the ticket; the customer's words are proposed as an example of the new kind (the id of the
+        proposal, or None when the ticket holds no message from the customer)."""
+        with transaction(self.sessions) as session:
+            tickets = TicketService(session, self.pack, self.clock)
+            ticket = tickets.get(reference)
+            self.applier.apply(session, staff_plan.plan_change_kind(self.pack, tickets.state(ticket), kind, actor))
+            proposal = Corrections(session, self.clock).propose_for_kind_change(ticket, kind, actor)
+            return proposal.id if proposal else None
+
+    def mark_misread(self, message_id: int, intent: str, actor: str) -> int:
+        """A mail the classifier misread, and the intent staff say it has, proposed as a training example."""
+        with transaction(self.sessions) as session:
+            return Corrections(session, self.clock).propose_misread(message_id, intent, actor).id
 
     def add_note(self, reference: str, text: str, actor: str) -> None:
         self._act(reference, lambda ticket: staff_plan.plan_note(ticket, text, actor))

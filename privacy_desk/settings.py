@@ -73,6 +73,9 @@ class Settings:
     imap_poll_seconds: int
     secret_key: str
     attachment_limits: AttachmentLimits
+    staff_digest_days: int = 3
+    staff_digest_hour: int = 8
+    staff_app_url: str = "http://127.0.0.1:8081"
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -91,6 +94,13 @@ class Settings:
             raise ConfigError(f"ATTACHMENT_MAX_BYTES={max_file} and ATTACHMENT_MAIL_MAX_BYTES={max_mail} must be "
                               "at least 1")
         listed = tuple(u.rstrip("/") for u in re.split(r"[\s,]+", env.get("RASA_URLS", "")) if u)
+        digest_days = _int(env, "STAFF_DIGEST_DAYS", 3)
+        if not 1 <= digest_days <= 60:
+            raise ConfigError(f"STAFF_DIGEST_DAYS={digest_days} must be between 1 and 60 business days")
+        digest_hour = _int(env, "STAFF_DIGEST_HOUR", 8)
+        if not 0 <= digest_hour <= 23:
+            raise ConfigError(f"STAFF_DIGEST_HOUR={digest_hour} must be an hour from 0 to 23")
+        web_port = _int(env, "WEB_PORT", 8081)
         return cls(
             privacy_policy=env.get("PRIVACY_POLICY", "") or "itosoft",
             database_url=database_url,
@@ -109,7 +119,7 @@ class Settings:
             action_server_host=env.get("ACTION_SERVER_HOST", "") or "127.0.0.1",
             action_server_port=_int(env, "ACTION_SERVER_PORT", 5055),
             chat_port=_int(env, "CHAT_PORT", 8080),
-            web_port=_int(env, "WEB_PORT", 8081),
+            web_port=web_port,
             # A TLS proxy at these addresses may say the browser came over HTTPS (then cookies are Secure).
             trusted_proxies=env.get("TRUSTED_PROXIES", "") or "127.0.0.1",
             smtp_host=env.get("SMTP_HOST", "") or "127.0.0.1",
@@ -129,6 +139,11 @@ class Settings:
             imap_poll_seconds=_int(env, "IMAP_POLL_SECONDS", 30),
             secret_key=env.get("SECRET_KEY", ""),
             attachment_limits=AttachmentLimits(max_file, max_mail, env.get("ATTACHMENT_OTHER_WAY", "").strip()),
+            # Staff mail: overdue tickets and those due within this many business days, at this hour of the
+            # company's day (the pack's time zone); links point at the staff app here.
+            staff_digest_days=digest_days,
+            staff_digest_hour=digest_hour,
+            staff_app_url=(env.get("STAFF_APP_URL", "") or f"http://127.0.0.1:{web_port}").rstrip("/"),
         )
 
     @property

@@ -18,6 +18,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -74,6 +75,17 @@ def password_problem(password: str, username: str) -> str | None:
     if username.lower() in password.lower():
         return "a password must not contain the username"
     return None
+
+
+def checked_staff_email(value: str) -> str | None:
+    """A member's address as stored (normalised), None for an empty one; refuses one that is not an address."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return str(validate_email(value, check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        raise AccountError(f"{value!r} is not an email address: {exc}") from None
 
 
 def token_hash(token: str) -> str:
@@ -133,6 +145,22 @@ class StaffAccounts:
         if not active:
             self.session.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))
         self._audit(actor, "staff_enabled" if active else "staff_disabled", {"staff": user.username})
+
+    def set_notifications(self, username: str, actor: str, *, email: str | None = None,
+                          wants_digest: bool | None = None, wants_new_ticket_notice: bool | None = None) -> StaffUser:
+        """Change a member's staff-mail address (an empty one removes it) and choices; None leaves a value as is."""
+        user = self._get(username)
+        if email is not None:
+            user.email = checked_staff_email(email)
+        if wants_digest is not None:
+            user.wants_digest = wants_digest
+        if wants_new_ticket_notice is not None:
+            user.wants_new_ticket_notice = wants_new_ticket_notice
+        # Which settings, not the address: the audit log holds no personal values.
+        self._audit(actor, "staff_notifications", {"staff": user.username, "has_email": user.email is not None,
+                                                   "digest": user.wants_digest,
+                                                   "new_ticket_notice": user.wants_new_ticket_notice})
+        return user
 
     def sign_in(self, username: str, password: str) -> SignIn:
         now = self.clock()

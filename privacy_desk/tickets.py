@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from privacy_desk import decisions
@@ -99,6 +99,13 @@ class TicketService:
 
     def count_tickets(self, where: TicketFilter = TicketFilter()) -> int:
         return self.session.scalar(self._filtered(where).with_only_columns(func.count(Ticket.id))) or 0
+
+    def status_counts(self, today: date) -> list[tuple[str, int, int]]:
+        """(status, tickets, of which overdue on `today`) for each status that has tickets: one query."""
+        active = [s.value for s in ACTIVE_STATUSES]
+        overdue = func.sum(case((and_(Ticket.due_date < today, Ticket.status.in_(active)), 1), else_=0))
+        rows = self.session.execute(select(Ticket.status, func.count(Ticket.id), overdue).group_by(Ticket.status))
+        return [(status, int(count), int(late or 0)) for status, count, late in rows]
 
     @staticmethod
     def _filtered(where: TicketFilter):  # type: ignore[no-untyped-def]

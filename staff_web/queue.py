@@ -13,7 +13,7 @@ from privacy_desk import decisions
 from privacy_desk.messages import Channel
 from privacy_desk.models import Ticket
 from privacy_desk.policy import RequestKind
-from privacy_desk.status import TicketStatus
+from privacy_desk.status import ACTIVE_STATUSES, TicketStatus
 from privacy_desk.tickets import TicketFilter
 
 PAGE_SIZE = 25
@@ -73,6 +73,25 @@ class QueueQuery:
                   "page": str(self.page)}
         values.update({k: str(v) for k, v in changes.items()})
         return urlencode({k: v for k, v in values.items() if v and not (k == "page" and v == "1")})
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """The counts at the top of the queue: tickets per status (every status, zero included), and overdue."""
+
+    by_status: tuple[tuple[TicketStatus, int], ...]
+    overdue: int
+
+    @property
+    def active(self) -> int:
+        return sum(n for status, n in self.by_status if status in ACTIVE_STATUSES)
+
+
+def queue_counts(rows: Iterable[tuple[str, int, int]]) -> QueueCounts:
+    """From (status, tickets, of which overdue) rows, one per status present: every status in lifecycle order."""
+    found = {status: (count, overdue) for status, count, overdue in rows}
+    return QueueCounts(tuple((s, int(found.get(s.value, (0, 0))[0])) for s in TicketStatus),
+                       sum(int(overdue or 0) for _, overdue in found.values()))
 
 
 def page_count(total: int) -> int:

@@ -24,7 +24,7 @@ from privacy_desk.staff_plan import PLAIN_MOVES, DraftReply
 from privacy_desk.status import ALLOWED_TRANSITIONS, FINISHED_STATUSES, TicketStatus
 from privacy_desk.tickets import TicketService
 from staff_web.access import Staff, staff_page
-from staff_web.queue import PAGE_SIZE, QueueQuery, export_csv, is_overdue, page_count
+from staff_web.queue import PAGE_SIZE, QueueQuery, export_csv, is_overdue, page_count, queue_counts
 from staff_web.web import Web
 
 # Mail with no ticket that a person must see: what could not be read, and what was not answered automatically.
@@ -32,7 +32,9 @@ KEPT_FOR_STAFF = (Delivery.QUARANTINED, Delivery.HELD)
 
 # Fixed confirmations after an action (a redirect carries the key, never free text).
 DONE = {
-    "identity": "Identity marked as confirmed.", "kind": "Request kind changed.", "assign": "Assignment saved.",
+    "identity": "Identity marked as confirmed.", "kind": "Request kind changed.",
+    "kind-proposed": "Request kind changed. The customer's words (masked) are proposed as a training example; "
+                     "nothing is trained on until a person accepts it.", "assign": "Assignment saved.",
     "note": "Note added.", "status": "Status changed.", "reply": "Reply queued for sending.",
     "reply-unsent": "Status changed. The ticket has no email address: tell the customer another way.",
 }
@@ -55,8 +57,7 @@ class TicketPages:
             Route("/tickets.csv", staff_page(self.export)),
             Route("/tickets/{reference}", staff_page(self.ticket)),
             self._action("identity", lambda ref, staff, form: review.confirm_identity(ref, staff.username)),
-            self._action("kind", lambda ref, staff, form: review.change_kind(ref, RequestKind(str(form["kind"])),
-                                                                             staff.username)),
+            self._action("kind", self._change_kind),
             self._action("assign", lambda ref, staff, form: review.assign(ref, str(form.get("assignee") or ""),
                                                                           staff.username)),
             self._action("note", lambda ref, staff, form: review.add_note(ref, str(form.get("text") or ""),
@@ -78,12 +79,14 @@ class TicketPages:
             where = query.ticket_filter(today)
             total = tickets.count_tickets(where)
             rows = tickets.list_tickets(where, limit=PAGE_SIZE, offset=(query.page - 1) * PAGE_SIZE)
+            counts = queue_counts(tickets.status_counts(today))
             kept = session.scalar(select(Message.id).where(
                 Message.delivery_state.in_(KEPT_FOR_STAFF)).limit(1)) is not None
             return self.web.page(request, "queue.html", {
                 "staff": staff, "query": query, "tickets": rows, "total": total, "pages": page_count(total),
                 "today": today, "overdue": {t.id for t in rows if is_overdue(t, today)},
-                "statuses": list(TicketStatus), "kinds": list(self.web.pack.requests), "quarantined": kept})
+                "statuses": list(TicketStatus), "kinds": list(self.web.pack.requests), "quarantined": kept,
+                "counts": counts})
 
     def export(self, request: Request, staff: Staff, form: FormData | None) -> Response:
         query = QueueQuery.from_params(request.query_params)
@@ -161,6 +164,10 @@ class TicketPages:
             "staff": staff, "reference": reference, "draft": draft, "subject": subject, "body": body,
             "recipient": recipient, "problem": problem, "max_file": describe_limit(limits.max_bytes),
             "max_mail": describe_limit(limits.mail_max_bytes)}, status_code)
+
+    def _change_kind(self, reference: str, staff: Staff, form: FormData) -> str:
+        proposal = self.web.review.change_kind(reference, RequestKind(str(form["kind"])), staff.username)
+        return "kind-proposed" if proposal is not None else "kind"
 
     def _action(self, name: str, run: Action) -> Route:
         """A POST on a ticket: do it, then show the ticket again (or the refusal, with nothing changed)."""

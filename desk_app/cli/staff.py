@@ -52,13 +52,45 @@ def staff_add(app: App, username: str, display_name: str, role: str, password: s
 @staff_group.command("list")
 @pass_app
 def staff_list(app: App) -> None:
-    """List staff accounts."""
+    """List staff accounts (with their staff-mail address and choices)."""
     from privacy_desk.staff import is_locked
 
     with app.sessions() as session:
         for user in StaffAccounts(session).all():
             state = "locked" if is_locked(user, utcnow()) else "active" if user.active else "disabled"
-            click.echo(f"{user.username}\t{user.role}\t{state}\t{user.display_name}")
+            mail = (f"{user.email}; digest {'on' if user.wants_digest else 'off'}, new-ticket notices "
+                    f"{'on' if user.wants_new_ticket_notice else 'off'}") if user.email else "no staff mail"
+            click.echo(f"{user.username}\t{user.role}\t{state}\t{user.display_name}\t{mail}")
+
+
+@staff_group.command("set")
+@click.argument("username")
+@click.option("--email", help="Where this member's staff mail goes (an empty value removes it).")
+@click.option("--digest/--no-digest", default=None, help="The daily digest of due and overdue requests.")
+@click.option("--notice/--no-notice", default=None, help="A mail for each request the assistant opens.")
+@pass_app
+def staff_set(app: App, username: str, email: str | None, digest: bool | None, notice: bool | None) -> None:
+    """Set a member's staff-mail address and what they receive."""
+    with db.transaction(app.sessions) as session:
+        user = StaffAccounts(session).set_notifications(username, "cli", email=email, wants_digest=digest,
+                                                        wants_new_ticket_notice=notice)
+        click.echo(f"{user.username}: {user.email or 'no address (no staff mail)'}; digest "
+                   f"{'on' if user.wants_digest else 'off'}; new-ticket notices "
+                   f"{'on' if user.wants_new_ticket_notice else 'off'}")
+
+
+@staff_group.command("digest")
+@pass_app
+def staff_digest(app: App) -> None:
+    """Queue today's staff digests now if they are due and not yet sent (housekeeping does this hourly)."""
+    from privacy_desk.staff_notices import queue_due_digests
+
+    done = queue_due_digests(app.sessions, app.pack, app.services.staff_mail, app.services.clock)
+    if done.day is None:
+        click.echo(f"no digest is due now (business days, from {app.settings.staff_digest_hour}:00 "
+                   f"{app.pack.calendar.timezone})")
+    else:
+        click.echo(f"digests for {done.day.isoformat()}: queued {done.sent}, {done.empty} with nothing due")
 
 
 @staff_group.command("unlock")
@@ -110,7 +142,12 @@ def retention_run(app: App, dry_run: bool) -> None:
               help="Hours between runs.")
 @pass_app
 def retention_schedule(app: App, hours: float) -> None:
-    """Run retention now and then every HOURS until stopped (what `run` starts; or use cron and `retention run`)."""
+    """Run retention now and then every HOURS until stopped, and send the staff digests when due (checked hourly;
+    what `run` starts; or use cron with `retention run` and `staff digest`)."""
     from privacy_desk.housekeeping import run_every
+    from privacy_desk.staff_notices import queue_due_digests
 
-    until_stopped(lambda stop: run_every(app.sessions, app.pack, hours * 3600, stop, clock=app.services.clock))
+    services = app.services
+    until_stopped(lambda stop: run_every(
+        app.sessions, app.pack, hours * 3600, stop, clock=services.clock,
+        digests=lambda: queue_due_digests(app.sessions, app.pack, services.staff_mail, services.clock)))

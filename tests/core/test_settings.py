@@ -29,10 +29,21 @@ def test_env_file_is_read_and_environment_wins(monkeypatch: pytest.MonkeyPatch, 
     ({"SMTP_PORT": "twenty"}, "SMTP_PORT='twenty' is not a whole number"),
     ({"IMAP_TLS": "maybe"}, "IMAP_TLS='maybe' is not true or false"),
     ({"SMTP_SECURITY": "tls13"}, "must be none, starttls or ssl"),
+    ({"STAFF_DIGEST_HOUR": "24"}, "STAFF_DIGEST_HOUR=24 must be an hour from 0 to 23"),
+    ({"STAFF_DIGEST_DAYS": "0"}, "STAFF_DIGEST_DAYS=0 must be between 1 and 60 business days"),
 ])
 def test_bad_values_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_mapping(env)
+
+
+def test_staff_mail_settings_and_their_defaults() -> None:
+    bare = Settings.from_mapping({"WEB_PORT": "9000"})
+    assert (bare.staff_digest_days, bare.staff_digest_hour, bare.staff_app_url) == (3, 8, "http://127.0.0.1:9000")
+    chosen = Settings.from_mapping({"STAFF_DIGEST_DAYS": "5", "STAFF_DIGEST_HOUR": "7",
+                                    "STAFF_APP_URL": "https://desk.example.com/"})
+    assert (chosen.staff_digest_days, chosen.staff_digest_hour, chosen.staff_app_url) == (
+        5, 7, "https://desk.example.com")
 
 
 def test_env_example_documents_every_setting() -> None:
