@@ -28,6 +28,7 @@ from privacy_desk.apply import Applier
 from privacy_desk.attachments import AdmittedFile, AttachmentFile, AttachmentLimits, admit, refused_names
 from privacy_desk.classify import Classification
 from privacy_desk.decisions import find_reference
+from privacy_desk.errors import N_
 from privacy_desk.languages import Language, detect_language
 from privacy_desk.mail_plan import ArrivedMail, MailFacts, MailStep, TypedCode, mail_step_plan, plan_mail
 from privacy_desk.mailbox_state import MailboxPosition, record_position
@@ -121,10 +122,10 @@ class MailPipeline:
 
     def _own(self, mail: ParsedMail, new_text: str) -> str | None:
         if mail.from_address and mail.from_address.lower() in self.own_addresses:
-            return "sent from our own address"
+            return N_("sent from our own address")
         if answers_our_mail([mail.in_reply_to, *mail.references], self.mail_from) \
                 and not customer_words(new_text):
-            return "our own mail come back with nothing new in it"
+            return N_("our own mail come back with nothing new in it")
         return None
 
     def record(self, read: ReadMail, position: MailboxPosition | None = None, dry_run: bool = False) -> MailDecision:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from privacy_desk.classify import BUSINESS_INTENTS
 from privacy_desk.decisions import REQUEST_INTENTS
-from privacy_desk.errors import PrivacyDeskError
+from privacy_desk.errors import N_, PrivacyDeskError
 from privacy_desk.masking import KnownValues, mask
 from privacy_desk.messages import Clock, utcnow
 from privacy_desk.models import Message, NluCorrection, Ticket
@@ -135,10 +135,10 @@ class Corrections:
     def propose_misread(self, message_id: int, intent: str, actor: str) -> NluCorrection:
         """A mail the classifier misread (answered as the wrong question, or left for staff) and what it was."""
         if intent not in BUSINESS_INTENTS:
-            raise CorrectionError(f"unknown intent {intent!r}")
+            raise CorrectionError(N_("unknown intent {intent!r}"), intent=intent)
         message = self.session.get(Message, message_id)
         if message is None or message.direction != "in" or not (message.body.strip() or message.subject):
-            raise CorrectionError(f"no customer message {message_id}")
+            raise CorrectionError(N_("no customer message {number}"), number=message_id)
         text = message.body if message.body.strip() else message.subject or ""
         previous = (message.meta or {}).get("intent")
         return self._add(Proposal("misread", text, message.language, intent,

@@ -35,7 +35,7 @@ class Desk:
         self.key = key
         self.renderer = renderer or ReplyRenderer()
         self.clock = clock
-        self.applier = Applier(pack, key, mail_from, self.renderer, clock, staff_app_url)
+        self.applier = Applier(pack, key, mail_from, self.renderer, clock, staff_app_url=staff_app_url)
 
     def open_request(self, *, kind: RequestKind, details: Mapping[str, str | None], channel: str,
                      language: Language, actor: str, incoming: IncomingMessage | None = None,

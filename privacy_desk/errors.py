@@ -1,8 +1,22 @@
 """One small hierarchy of errors; the CLI turns each into one line and a non-zero exit."""
 
 
+def N_(message: str) -> str:
+    """Marks an English message for the staff app's catalogue (Babel extracts N_); it is translated where shown."""
+    return message
+
+
 class PrivacyDeskError(Exception):
-    """Base of every error privacy-desk reports to a user."""
+    """Base of every error privacy-desk reports to a user.
+
+    Raised as `SomeError(N_("{reference} is already {status}"), reference=..., status=...)`, it keeps the
+    message and its values apart, so the staff app can show it in the member's language; str() is the English.
+    """
+
+    def __init__(self, message: str = "", **params: object) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message.format(**params) if params else message)
 
 
 class PolicyError(PrivacyDeskError):

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from privacy_desk import bot_plan
 from privacy_desk.decisions import kind_for_intent, topic_for_intent
+from privacy_desk.errors import N_
 from privacy_desk.languages import Language
 from privacy_desk.messages import Channel, Delivery, IncomingMessage
 from privacy_desk.plan import PendingCode, Plan, Reply, TicketState
@@ -24,6 +25,8 @@ from privacy_desk.status import TicketStatus
 
 # At most this many automatic replies to one address a day: a flood gets kept for staff, not answered.
 REPLY_LIMIT_PER_DAY = 5
+# Stored as the kept mail's reason and translated where staff read it, so it is one fixed message.
+REPLY_LIMIT_REACHED = N_("reply limit reached for this sender: no more automatic replies today")
 
 
 class MailStep(StrEnum):
@@ -59,7 +62,7 @@ class MailPlan:
     reason: str
     kind: RequestKind | None = None
     topic: Topic | None = None
-    staff_reason: str | None = None  # KEEP: the reason staff see beside the kept mail
+    staff_reason: str | None = None  # KEEP: the reason staff see beside the kept mail (a msgid)
     refused_files: tuple[str, ...] = ()  # files the step's first reply says we did not accept
 
 
@@ -95,14 +98,14 @@ def _plan_step(f: MailFacts) -> MailPlan:
         return MailPlan(MailStep.KEEP, "ignored", f"{reason}: kept for staff", staff_reason=reason)
 
     if not f.said_something:
-        return keep("no text to act on")
+        return keep(N_("no text to act on"))
     if f.uncertain:
         # A person reads what the model cannot place; a wrong automatic ticket or answer helps no one.
-        return keep("unclear to the classifier")
+        return keep(N_("unclear to the classifier"))
     if kind is None and topic is None:
-        return keep("not a privacy matter")
+        return keep(N_("not a privacy matter"))
     if flood:
-        return keep(f"reply limit reached for this sender ({REPLY_LIMIT_PER_DAY} a day)")
+        return keep(REPLY_LIMIT_REACHED)
     if topic is not None:
         return MailPlan(MailStep.ANSWER, "answered", f"policy question ({topic.value})", topic=topic)
     assert kind is not None

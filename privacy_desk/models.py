@@ -207,6 +207,8 @@ class StaffUser(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     wants_digest: Mapped[bool] = mapped_column(default=True)
     wants_new_ticket_notice: Mapped[bool] = mapped_column(default=False)
+    # The staff app's language for this member (en, ja); None follows the browser's Accept-Language.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
 
 class StaffSession(Base):

@@ -16,7 +16,7 @@ from privacy_desk.apply import Applier
 from privacy_desk.attachments import AttachmentFile, AttachmentLimits
 from privacy_desk.corrections import Corrections
 from privacy_desk.db import transaction
-from privacy_desk.errors import ReviewRefused
+from privacy_desk.errors import N_, ReviewRefused
 from privacy_desk.messages import utcnow
 from privacy_desk.plan import Assign, Plan, TicketState
 from privacy_desk.policy import PolicyPack, RequestKind
@@ -72,7 +72,7 @@ class Review:
             if assignee:
                 user = StaffAccounts(session, self.clock).find(assignee)
                 if user is None or not user.active:
-                    raise ReviewRefused(f"no active staff account {assignee!r} to assign to")
+                    raise ReviewRefused(N_("no active staff account {username!r} to assign to"), username=assignee)
                 username = user.username
             self.applier.apply(session, Plan(actor, ticket.reference, (Assign(username),)))
 

@@ -22,16 +22,22 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from privacy_desk.errors import PrivacyDeskError
+from privacy_desk.errors import N_, PrivacyDeskError
 from privacy_desk.messages import Clock, utcnow
 from privacy_desk.models import StaffSession, StaffUser
 from privacy_desk.tickets import add_event
 
 MAX_FAILED_SIGN_INS = 5
 LOCKOUT = timedelta(minutes=15)
+LOCKOUT_MINUTES = int(LOCKOUT.total_seconds() // 60)
 SESSION_LIFETIME = timedelta(hours=10)  # one working day
 IDLE_TIMEOUT = timedelta(hours=1)
 MIN_PASSWORD_LENGTH = 12
+# What a refused sign-in tells the person (msgids of the staff app's catalogue; LOCKED takes {minutes}).
+WRONG_CREDENTIALS = N_("Wrong username or password.")
+LOCKED = N_("Too many failed sign-ins: this account is locked for {minutes} minutes. An admin can unlock it.")
+# The languages the staff app speaks; an account's locale is one of them or None (the browser chooses).
+STAFF_LOCALES = ("en", "ja")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 _hasher = PasswordHasher()
@@ -85,7 +91,7 @@ def checked_staff_email(value: str) -> str | None:
     try:
         return str(validate_email(value, check_deliverability=False).normalized)
     except EmailNotValidError as exc:
-        raise AccountError(f"{value!r} is not an email address: {exc}") from None
+        raise AccountError(N_("{value!r} is not an email address: {problem}"), value=value, problem=exc) from None
 
 
 def token_hash(token: str) -> str:
@@ -101,6 +107,13 @@ class SignIn:
     user: StaffUser | None
     token: str | None = None
     problem: str | None = None
+
+    @property
+    def problem_msgid(self) -> str | None:
+        """The problem as the staff app's catalogue knows it (LOCKED still taking its {minutes})."""
+        if self.problem is None or self.problem == WRONG_CREDENTIALS:
+            return self.problem
+        return LOCKED
 
 
 class StaffAccounts:
@@ -162,13 +175,22 @@ class StaffAccounts:
                                                    "new_ticket_notice": user.wants_new_ticket_notice})
         return user
 
+    def set_locale(self, username: str, locale: str | None, actor: str) -> None:
+        """The member's language for the staff app; None: whatever their browser asks for."""
+        if locale is not None and locale not in STAFF_LOCALES:
+            raise AccountError(N_("unknown language {locale!r}: choose one of {choices}"), locale=locale,
+                               choices=", ".join(STAFF_LOCALES))
+        user = self._get(username)
+        user.locale = locale
+        self._audit(actor, "staff_language_set", {"staff": user.username, "locale": locale})
+
     def sign_in(self, username: str, password: str) -> SignIn:
         now = self.clock()
         user = self.find(username)
         if user is None or not user.active:
             _verify(_dummy_hash(), password)
             self._audit("anonymous", "sign_in_failed", {"reason": "unknown or disabled account"})
-            return SignIn(None, problem="Wrong username or password.")
+            return SignIn(None, problem=WRONG_CREDENTIALS)
         if is_locked(user, now):
             self._audit(user.username, "sign_in_refused", {"reason": "locked"})
             return SignIn(None, problem=_locked_message())
@@ -176,7 +198,7 @@ class StaffAccounts:
             user.failed_logins, user.locked_until = after_failed_sign_in(user.failed_logins, now)
             locked = user.locked_until is not None
             self._audit(user.username, "account_locked" if locked else "sign_in_failed", {})
-            return SignIn(None, problem=_locked_message() if locked else "Wrong username or password.")
+            return SignIn(None, problem=_locked_message() if locked else WRONG_CREDENTIALS)
         user.failed_logins = 0
         user.last_login_at = now
         if _hasher.check_needs_rehash(user.password_hash):
@@ -220,7 +242,7 @@ class StaffAccounts:
     def _get(self, username: str) -> StaffUser:
         user = self.find(username)
         if user is None:
-            raise AccountError(f"no staff account {username!r}")
+            raise AccountError(N_("no staff account {username!r}"), username=username)
         return user
 
     def _audit(self, actor: str, action: str, details: dict[str, Any]) -> None:
@@ -235,5 +257,4 @@ def _verify(hashed: str, password: str) -> bool:
 
 
 def _locked_message() -> str:
-    minutes = int(LOCKOUT.total_seconds() // 60)
-    return f"Too many failed sign-ins: this account is locked for {minutes} minutes. An admin can unlock it."
+    return LOCKED.format(minutes=LOCKOUT_MINUTES)

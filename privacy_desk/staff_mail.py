@@ -2,7 +2,8 @@
 source strings go through gettext (`jinja2.ext.i18n`), queued through the same outbox as every reply.
 
 The language comes in as a locale parameter everywhere; `staff_mail_translations` is the one place that turns it
-into a catalogue (none yet: English), and `format_staff_date` the one place dates are written for staff.
+into a catalogue (the staff app's, privacy_desk.staff_catalogue), and `format_staff_date` the one place dates
+are written for staff.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from privacy_desk.mail_out import new_message_id
 from privacy_desk.messages import Channel, Delivery
 from privacy_desk.models import Message, StaffUser
 from privacy_desk.replies import RESPONSES_DIR, RenderedReply
+from privacy_desk.staff_catalogue import translations
 
 STAFF_TEMPLATES = RESPONSES_DIR / "staff"
 DEFAULT_LOCALE = "en"
@@ -35,9 +37,8 @@ class StaffMail:
 
 
 def staff_mail_translations(locale: str) -> gettext.NullTranslations:
-    """The catalogue for a member's locale. None exists yet, so every locale reads the English source strings;
-    the staff app's Babel catalogue plugs in here."""
-    return gettext.NullTranslations()
+    """The catalogue for a member's locale: the staff app's (English for a locale it does not have)."""
+    return translations(locale)
 
 
 def staff_locale(user: StaffUser) -> str:

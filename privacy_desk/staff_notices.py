@@ -18,11 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from privacy_desk import staff_labels
 from privacy_desk.business_calendar import BusinessCalendar
 from privacy_desk.db import transaction
 from privacy_desk.messages import Channel, Clock, utcnow
 from privacy_desk.models import StaffDigestSent, StaffNoticeSent, StaffUser, Ticket
 from privacy_desk.policy import PolicyPack
+from privacy_desk.staff_catalogue import translations
 from privacy_desk.staff_mail import (
     StaffMail,
     StaffRecipient,
@@ -80,12 +82,14 @@ def split_digest(lines: Iterable[DigestLine], today: date, horizon: date) -> tup
     return ([line for line in chosen if line.due_date < today], [line for line in chosen if line.due_date >= today])
 
 
-def _label(value: str) -> str:
-    return value.replace("_", " ")
+def _label(table: str, code: str, locale: str) -> str:
+    """A stored code (kind, status, channel) in the member's words, as the staff app shows it."""
+    return translations(locale).gettext(staff_labels.label(table, code))
 
 
 def _line_context(line: DigestLine, locale: str) -> dict[str, object]:
-    return {"reference": line.reference, "kind": _label(line.kind), "status": _label(line.status),
+    return {"reference": line.reference, "kind": _label("kind", line.kind, locale),
+            "status": _label("status", line.status, locale),
             "due": format_staff_date(line.due_date, locale), "assignee": line.assignee}
 
 
@@ -103,8 +107,9 @@ def queue_new_ticket_notices(session: Session, ticket: Ticket, config: StaffMail
         if to.staff_id in told:
             continue
         mail = render_staff_mail(StaffMail.NEW_TICKET, to.locale, {
-            "display_name": to.display_name, "reference": ticket.reference, "kind": _label(ticket.kind),
-            "status": _label(ticket.status), "channel": ticket.channel,
+            "display_name": to.display_name, "reference": ticket.reference,
+            "kind": _label("kind", ticket.kind, to.locale), "status": _label("status", ticket.status, to.locale),
+            "channel": _label("channel", ticket.channel, to.locale),
             "due": format_staff_date(ticket.due_date, to.locale), "link": config.staff_app_url})
         message = queue_staff_mail(session, to, mail, NOTICE_PURPOSE, config.mail_from, now)
         session.add(StaffNoticeSent(ticket_id=ticket.id, staff_id=to.staff_id, message_id=message.id,

@@ -21,7 +21,7 @@ from privacy_desk.attachments import (
     describe_limit,
 )
 from privacy_desk.basis import Basis
-from privacy_desk.errors import ReviewRefused
+from privacy_desk.errors import N_, ReviewRefused
 from privacy_desk.messages import MailThread
 from privacy_desk.plan import Audit, Change, ConfirmIdentity, Plan, Reply, SetKind, SetStatus, TicketState, Written
 from privacy_desk.policy import Detail, PolicyPack, RequestKind
@@ -58,7 +58,7 @@ def reply_subject(subject: str, reference: str) -> str:
 
 def plan_confirm_identity(pack: PolicyPack, ticket: TicketState, actor: str) -> Plan:
     if ticket.identity_confirmed:
-        raise ReviewRefused(f"{ticket.reference}: identity is already confirmed")
+        raise ReviewRefused(N_("{reference}: identity is already confirmed"), reference=ticket.reference)
     _refuse_if_finished(ticket)
     target = decisions.advanced_status(pack.rule(ticket.kind), ticket.status, ticket.details, True)
     return Plan(actor, ticket.reference, (ConfirmIdentity("staff"), *_moved(ticket, target)))
@@ -67,7 +67,7 @@ def plan_confirm_identity(pack: PolicyPack, ticket: TicketState, actor: str) -> 
 def plan_change_kind(pack: PolicyPack, ticket: TicketState, kind: RequestKind, actor: str) -> Plan:
     _refuse_if_finished(ticket)
     if kind is ticket.kind:
-        raise ReviewRefused(f"{ticket.reference} is already a {kind.value} request")
+        raise ReviewRefused(N_("{reference} is already a {kind} request"), reference=ticket.reference, kind=kind)
     rule = pack.rule(kind)
     # The new kind's own deadline, counted from when the customer asked.
     due = decisions.due_date(ticket.created_at, rule, pack.calendar)
@@ -78,14 +78,14 @@ def plan_change_kind(pack: PolicyPack, ticket: TicketState, kind: RequestKind, a
 def plan_note(ticket: TicketState, text: str, actor: str) -> Plan:
     text = text.strip()
     if not text:
-        raise ReviewRefused("an empty note was not added")
+        raise ReviewRefused(N_("an empty note was not added"))
     # The note's text may hold personal data: retention blanks it with the rest of the ticket.
     return Plan(actor, ticket.reference, (Audit("note", {"text": text[:MAX_NOTE]}),))
 
 
 def plan_move(ticket: TicketState, status: TicketStatus, actor: str) -> Plan:
     if status not in PLAIN_MOVES:
-        raise ReviewRefused(f"moving a ticket to {status.value} needs a reply to the customer")
+        raise ReviewRefused(N_("moving a ticket to {status} needs a reply to the customer"), status=status)
     check_transition(ticket.status, status)
     return Plan(actor, ticket.reference, (SetStatus(status),))
 
@@ -93,16 +93,16 @@ def plan_move(ticket: TicketState, status: TicketStatus, actor: str) -> Plan:
 def draft_context(pack: PolicyPack, ticket: TicketState, draft: DraftReply) -> dict[str, Any]:
     """What the draft's template sees; refuses a draft that names no ground, reason or detail where one is needed."""
     if draft.purpose not in STAFF_REPLIES:
-        raise ReviewRefused(f"staff do not send {draft.purpose.value} replies")
+        raise ReviewRefused(N_("staff do not send {purpose} replies"), purpose=draft.purpose)
     ground = None
     message = (draft.message or "").strip() or None
     if draft.purpose is Purpose.REJECTED:
         if draft.ground:
             ground = pack.refusal_ground(ticket.kind, draft.ground)
         elif message is None:
-            raise ReviewRefused("choose a refusal ground, or write the reason for our decision")
+            raise ReviewRefused(N_("choose a refusal ground, or write the reason for our decision"))
     if draft.purpose is Purpose.ASK_DETAILS and not draft.details and message is None:
-        raise ReviewRefused("say which details the customer should send")
+        raise ReviewRefused(N_("say which details the customer should send"))
     return ticket.reply_context(pack, ReplyChannel.EMAIL, missing=list(draft.details), ground=ground,
                                 staff_message=message)
 
@@ -113,13 +113,13 @@ def staff_attachments(files: Sequence[AttachmentFile], limits: AttachmentLimits)
     admitted = admit(files, limits)
     for f in admitted:
         if f.refusal is Refusal.FILE_TOO_LARGE:
-            raise ReviewRefused(f"{f.filename} is larger than the {describe_limit(limits.max_bytes)} a file may "
-                                "have; nothing was sent")
+            raise ReviewRefused(N_("{filename} is larger than the {limit} a file may have; nothing was sent"),
+                                filename=f.filename, limit=describe_limit(limits.max_bytes))
         if f.refusal is Refusal.MAIL_TOO_LARGE:
-            raise ReviewRefused(f"the files together are larger than the {describe_limit(limits.mail_max_bytes)} "
-                                "a mail may carry; nothing was sent")
+            raise ReviewRefused(N_("the files together are larger than the {limit} a mail may carry; nothing was "
+                                   "sent"), limit=describe_limit(limits.mail_max_bytes))
         if f.size == 0:
-            raise ReviewRefused(f"{f.filename} is empty; nothing was sent")
+            raise ReviewRefused(N_("{filename} is empty; nothing was sent"), filename=f.filename)
     return tuple(admitted)
 
 
@@ -128,13 +128,15 @@ def plan_staff_reply(pack: PolicyPack, ticket: TicketState, draft: DraftReply, t
                      attachments: tuple[AdmittedFile, ...] = ()) -> Plan:
     """Move the ticket and queue the (possibly edited) reply; with no address, only record why nothing went."""
     if not body.strip():
-        raise ReviewRefused("the reply is empty; nothing was sent")
+        raise ReviewRefused(N_("the reply is empty; nothing was sent"))
     draft_context(pack, ticket, draft)  # the same checks as the preview
     rule = pack.rule(ticket.kind)
     if draft.purpose is Purpose.RESOLVED and rule.needs_identity and not ticket.identity_confirmed:
-        whose = "the policy" if rule.identity_check.basis is Basis.POLICY else "our setting for this pack"
-        raise ReviewRefused(f"{ticket.reference}: {whose} requires the customer's identity to be confirmed "
-                            "before a request of this kind is carried out")
+        if rule.identity_check.basis is Basis.POLICY:
+            raise ReviewRefused(N_("{reference}: the policy requires the customer's identity to be confirmed "
+                                   "before a request of this kind is carried out"), reference=ticket.reference)
+        raise ReviewRefused(N_("{reference}: our setting for this pack requires the customer's identity to be "
+                               "confirmed before a request of this kind is carried out"), reference=ticket.reference)
     target = STAFF_REPLIES[draft.purpose]
     changes: list[Change] = []
     if ticket.status is not target:
@@ -144,8 +146,9 @@ def plan_staff_reply(pack: PolicyPack, ticket: TicketState, draft: DraftReply, t
         changes.append(Audit("details_requested", {"fields": [d.value for d in draft.details]}))
     if not ticket.email:
         if attachments:
-            raise ReviewRefused(f"{ticket.reference} has no email address to send the attached files to")
-        changes.append(Audit("reply_not_sent", {"purpose": draft.purpose.value, "reason": "no email address"}))
+            raise ReviewRefused(N_("{reference} has no email address to send the attached files to"),
+                                reference=ticket.reference)
+        changes.append(Audit("reply_not_sent", {"purpose": draft.purpose.value, "reason": N_("no email address")}))
         return Plan(actor, ticket.reference, tuple(changes))
     edited = body.strip() != template.body.strip() or subject.strip() != (template.subject or "")
     written = Written(reply_subject(subject or template.subject or "", ticket.reference),
@@ -163,4 +166,4 @@ def _moved(ticket: TicketState, target: TicketStatus) -> tuple[Change, ...]:
 
 def _refuse_if_finished(ticket: TicketState) -> None:
     if ticket.status in FINISHED_STATUSES:
-        raise ReviewRefused(f"{ticket.reference} is already {ticket.status.value}")
+        raise ReviewRefused(N_("{reference} is already {status}"), reference=ticket.reference, status=ticket.status)

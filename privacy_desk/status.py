@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from privacy_desk.errors import IllegalTransition
+from privacy_desk.errors import N_, IllegalTransition
 
 
 class TicketStatus(StrEnum):
@@ -38,5 +38,8 @@ FINISHED_STATUSES = frozenset({S.RESOLVED, S.REJECTED, S.CLOSED})
 def check_transition(current: TicketStatus, new: TicketStatus) -> None:
     """Raise IllegalTransition unless `current -> new` is an allowed move."""
     if new not in ALLOWED_TRANSITIONS[current]:
-        allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[current])) or "nothing (it is final)"
-        raise IllegalTransition(f"a ticket in status {current} cannot move to {new}; allowed: {allowed}")
+        if not ALLOWED_TRANSITIONS[current]:
+            raise IllegalTransition(N_("a ticket in status {current} cannot move to {new}; allowed: nothing (it is "
+                                       "final)"), current=current, new=new)
+        raise IllegalTransition(N_("a ticket in status {current} cannot move to {new}; allowed: {allowed}"),
+                                current=current, new=new, allowed=sorted(ALLOWED_TRANSITIONS[current]))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from privacy_desk import decisions
 from privacy_desk.attachments import AdmittedFile
-from privacy_desk.errors import TicketNotFound
+from privacy_desk.errors import N_, TicketNotFound
 from privacy_desk.languages import Language
 from privacy_desk.messages import Channel, Clock, Delivery, IncomingMessage, MailThread, OutgoingMessage, utcnow
 from privacy_desk.models import Attachment, Event, Message, Ticket, TicketSequence, Verification
@@ -87,7 +87,7 @@ class TicketService:
     def get(self, reference: str) -> Ticket:
         ticket = self.session.scalar(select(Ticket).where(Ticket.reference == reference.strip().upper()))
         if ticket is None:
-            raise TicketNotFound(f"no ticket {reference!r}")
+            raise TicketNotFound(N_("no ticket {reference!r}"), reference=reference)
         return ticket
 
     def find(self, reference: str) -> Ticket | None:

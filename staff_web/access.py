@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from privacy_desk.db import transaction
+from privacy_desk.errors import N_
 from privacy_desk.staff import SESSION_LIFETIME, Role, StaffAccounts
+from staff_web.i18n import chosen_locale, translations
 
 SESSION_COOKIE = "pd_staff"
 LOGIN_COOKIE = "pd_login"  # the CSRF token of the sign-in form, before there is a session
@@ -30,6 +32,7 @@ class Staff:
     display_name: str
     role: str
     csrf_token: str
+    locale: str | None = None  # the member's chosen language; None: the browser's
 
     @property
     def is_admin(self) -> bool:
@@ -45,7 +48,7 @@ def current_staff(sessions: sessionmaker[Session], token: str | None) -> Staff |
         row = StaffAccounts(session).session_for(token)
         if row is None:
             return None
-        return Staff(row.staff.username, row.staff.display_name, row.staff.role, row.csrf_token)
+        return Staff(row.staff.username, row.staff.display_name, row.staff.role, row.csrf_token, row.staff.locale)
 
 
 def same_token(given: object, expected: str | None) -> bool:
@@ -59,19 +62,27 @@ def staff_page(handler: Handler, *, admin: bool = False) -> Endpoint:
 
     def _guarded(request: Request, form: FormData | None) -> Response:
         staff = current_staff(request.app.state.sessions, request.cookies.get(SESSION_COOKIE))
+        accept_language = request.headers.get("accept-language")
         if staff is None:
             if request.method == "GET":
                 return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-            return PlainTextResponse("Sign in first.", status_code=401)
+            return refusal(N_("Sign in first."), chosen_locale(None, accept_language), 401)
+        locale = chosen_locale(staff.locale, accept_language)
         if admin and not staff.is_admin:
-            return PlainTextResponse("Only an admin may do this.", status_code=403)
+            return refusal(N_("Only an admin may do this."), locale, 403)
         if form is not None and not same_token(form.get("csrf_token"), staff.csrf_token):
-            return PlainTextResponse("The form's security token is missing or out of date: reload the page and "
-                                     "try again.", status_code=403)
+            return refusal(N_("The form's security token is missing or out of date: reload the page and try "
+                             "again."), locale, 403)
         return handler(request, staff, form)
 
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+def refusal(message: str, locale: str, status_code: int) -> Response:
+    """A refused request, in plain text in the reader's language (message: an English msgid)."""
+    return PlainTextResponse(translations(locale).gettext(message), status_code=status_code,
+                             headers={"Content-Language": locale})
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
@@ -12,13 +14,13 @@ from starlette.routing import BaseRoute, Route
 
 from privacy_desk.classify import BUSINESS_INTENTS
 from privacy_desk.db import transaction
-from privacy_desk.errors import PrivacyDeskError
+from privacy_desk.errors import N_, PrivacyDeskError
 from privacy_desk.messages import Channel, Delivery
 from privacy_desk.models import Message
 from privacy_desk.staff import StaffAccounts
-from staff_web.access import Staff, staff_page
+from staff_web.access import Staff, refusal, staff_page
 from staff_web.ticket_pages import KEPT_FOR_STAFF
-from staff_web.web import Web
+from staff_web.web import Web, translate_error
 
 
 class AdminPages:
@@ -54,11 +56,12 @@ class AdminPages:
         assert form is not None
         number = str(request.path_params["message_id"])
         if not number.isdigit():
-            return PlainTextResponse(f"No message {number}.", status_code=404)
+            return refusal(N_("No such message."), self.web.locale(request, staff.locale), 404)
         try:
             self.web.review.mark_misread(int(number), str(form.get("intent") or ""), staff.username)
         except PrivacyDeskError as exc:
-            return self.kept_mail(request, staff, None, problem=str(exc), status_code=409)
+            return self.kept_mail(request, staff, None, problem=translate_error(exc, self._gettext(request, staff)),
+                                  status_code=409)
         return RedirectResponse("/quarantine?done=misread", status_code=303)
 
     def accounts(self, request: Request, staff: Staff, form: FormData | None) -> Response:
@@ -71,7 +74,8 @@ class AdminPages:
             with transaction(self.web.sessions) as session:
                 StaffAccounts(session).unlock(request.path_params["username"], staff.username)
         except PrivacyDeskError as exc:
-            return PlainTextResponse(str(exc), status_code=404)
+            gettext = self.web.gettext(self.web.locale(request, staff.locale))
+            return PlainTextResponse(translate_error(exc, gettext), status_code=404)
         return RedirectResponse("/staff", status_code=303)
 
     def account(self, request: Request, staff: Staff, form: FormData | None) -> Response:
@@ -94,7 +98,8 @@ class AdminPages:
                     username, staff.username, email=str(form.get("email") or ""),
                     wants_digest=form.get("digest") == "1", wants_new_ticket_notice=form.get("notice") == "1")
         except PrivacyDeskError as exc:  # a bad address: shown with the member's settings unchanged
-            return self._account_page(request, staff, username, problem=str(exc), status_code=400)
+            problem = translate_error(exc, self._gettext(request, staff))
+            return self._account_page(request, staff, username, problem=problem, status_code=400)
         return RedirectResponse(then, status_code=303)
 
     def _account_page(self, request: Request, staff: Staff, username: str, *, problem: str | None = None,
@@ -102,10 +107,15 @@ class AdminPages:
         with self.web.sessions() as session:
             member = StaffAccounts(session).find(username)
             if member is None:
-                return PlainTextResponse(f"No staff account {username}.", status_code=404)
+                return PlainTextResponse(self._gettext(request, staff)(N_("No staff account {username}.")).format(
+                    username=username), status_code=404)
             return self.web.page(request, "account.html", {
                 "staff": staff, "member": member, "problem": problem,
-                "done": request.query_params.get("done") == "1"}, status_code)
+                "done": request.query_params.get("done") == "1",
+                "language_saved": request.query_params.get("saved") == "1"}, status_code)
+
+    def _gettext(self, request: Request, staff: Staff) -> Callable[[str], str]:
+        return self.web.gettext(self.web.locale(request, staff.locale))
 
     async def health(self, request: Request) -> Response:
         def check() -> bool:

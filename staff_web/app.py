@@ -13,6 +13,7 @@ import time
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
@@ -20,23 +21,27 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from privacy_desk.errors import N_
 from privacy_desk.messages import Clock, utcnow
 from privacy_desk.policy import PolicyPack
 from privacy_desk.review import Review
+from staff_web.access import SESSION_COOKIE, current_staff
+from staff_web.account_pages import AccountPages
 from staff_web.admin_pages import AdminPages
 from staff_web.attachment_pages import AttachmentPages
+from staff_web.i18n import chosen_locale, translations
 from staff_web.queue import BadFilter
 from staff_web.signin import SignInPages
 from staff_web.ticket_pages import TicketPages
-from staff_web.web import HERE, Web, templates
+from staff_web.web import HERE, Web
 
 log = logging.getLogger("privacy_desk.web")
 
 
 def create_app(sessions: sessionmaker[Session], pack: PolicyPack, review: Review, clock: Clock = utcnow) -> Starlette:
-    web = Web(sessions, pack, review, templates(), clock)
-    routes = [*SignInPages(web).routes(), *TicketPages(web).routes(), *AttachmentPages(web).routes(),
-              *AdminPages(web).routes(),
+    web = Web.build(sessions, pack, review, clock)
+    routes = [*SignInPages(web).routes(), *AccountPages(web).routes(), *TicketPages(web).routes(),
+              *AttachmentPages(web).routes(), *AdminPages(web).routes(),
               Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=_guard_and_log)],
                     exception_handlers={BadFilter: _bad_filter})
@@ -61,4 +66,10 @@ async def _guard_and_log(request: Request, call_next: RequestResponseEndpoint) -
 
 
 async def _bad_filter(request: Request, exc: Exception) -> Response:
-    return PlainTextResponse(f"Bad filter: {exc}", status_code=400)
+    assert isinstance(exc, BadFilter)
+    # In the member's language: the handler runs outside staff_page, so it looks the member up itself.
+    staff = await run_in_threadpool(current_staff, request.app.state.sessions, request.cookies.get(SESSION_COOKIE))
+    locale = chosen_locale(staff.locale if staff else None, request.headers.get("accept-language"))
+    gettext = translations(locale).gettext
+    problem = gettext(exc.message).format(**exc.params)
+    return PlainTextResponse(gettext(N_("Bad filter: {problem}")).format(problem=problem), status_code=400)

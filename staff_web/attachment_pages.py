@@ -18,10 +18,12 @@ from privacy_desk.attachments import (
     download_type,
 )
 from privacy_desk.db import transaction
+from privacy_desk.errors import N_
 from privacy_desk.image_preview import NoPreview, preview_png
 from privacy_desk.models import Attachment, Message, Ticket
 from privacy_desk.tickets import add_event
-from staff_web.access import Staff, staff_page
+from staff_web.access import Staff, refusal, staff_page
+from staff_web.i18n import translations
 from staff_web.web import Web
 
 # A file's response runs nothing and loads nothing, even if a browser were talked into rendering it.
@@ -45,8 +47,9 @@ class AttachmentPages:
         ]
 
     def download(self, request: Request, staff: Staff, form: FormData | None) -> Response:
+        locale = self.web.locale(request, staff.locale)
         with transaction(self.web.sessions) as session:
-            found = self._stored(session, request)
+            found = self._stored(session, request, locale)
             if isinstance(found, Response):
                 return found
             attachment, ticket = found
@@ -55,22 +58,24 @@ class AttachmentPages:
         return Response(data, media_type=download_type(content_type), headers=file_headers(filename))
 
     def preview(self, request: Request, staff: Staff, form: FormData | None) -> Response:
+        locale = self.web.locale(request, staff.locale)
         with transaction(self.web.sessions) as session:
-            found = self._stored(session, request)
+            found = self._stored(session, request, locale)
             if isinstance(found, Response):
                 return found
             attachment, ticket = found
             if attachment.content_type not in PREVIEWABLE_TYPES:
-                return PlainTextResponse("No preview for this kind of file: download it instead.", status_code=415)
+                return refusal(N_("No preview for this kind of file: download it instead."), locale, 415)
             try:
                 png = preview_png(attachment.data or b"")
             except NoPreview as exc:
-                return PlainTextResponse(f"No preview: {exc}. Download the file instead.", status_code=415)
+                message = translations(locale).gettext(N_("No preview: {problem}. Download the file instead."))
+                return PlainTextResponse(message.format(problem=exc), status_code=415)
             self._audit(session, ticket, staff, "attachment_previewed", attachment)
             stem = attachment.filename.rsplit(".", 1)[0] or "image"
         return Response(png, media_type="image/png", headers=file_headers(f"{stem}-preview.png", "inline"))
 
-    def _stored(self, session: Session, request: Request) -> tuple[Attachment, Ticket] | Response:
+    def _stored(self, session: Session, request: Request, locale: str) -> tuple[Attachment, Ticket] | Response:
         """The file with this id on this ticket, with its bytes; a refused or unknown one is a clear 404."""
         reference = str(request.path_params["reference"]).upper()
         row = session.execute(
@@ -79,11 +84,11 @@ class AttachmentPages:
             .where(Attachment.id == request.path_params["attachment_id"], Ticket.reference == reference)
             .options(undefer(Attachment.data))).first()
         if row is None:
-            return PlainTextResponse(f"No such file on {reference}.", status_code=404)
+            message = translations(locale).gettext(N_("No such file on {reference}."))
+            return PlainTextResponse(message.format(reference=reference), status_code=404)
         attachment, ticket = row[0], row[1]
         if attachment.status != AttachmentStatus.STORED or attachment.data is None:
-            return PlainTextResponse("This file was not accepted (over a size limit), so it was not kept.",
-                                     status_code=404)
+            return refusal(N_("This file was not accepted (over a size limit), so it was not kept."), locale, 404)
         return attachment, ticket
 
     def _audit(self, session: Session, ticket: Ticket, staff: Staff, action: str, attachment: Attachment) -> None:

@@ -10,6 +10,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from privacy_desk import decisions
+from privacy_desk.errors import N_
 from privacy_desk.messages import Channel
 from privacy_desk.models import Ticket
 from privacy_desk.policy import RequestKind
@@ -21,7 +22,12 @@ CHANNELS = (Channel.CHAT, Channel.EMAIL, Channel.STAFF)
 
 
 class BadFilter(ValueError):
-    """A query parameter names something that does not exist."""
+    """A query parameter names something that does not exist (message: a msgid, with its values apart)."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message.format(**params))
 
 
 ANY_STATUS = "any"
@@ -48,12 +54,12 @@ class QueueQuery:
             try:
                 return convert(raw)
             except ValueError:
-                raise BadFilter(f"unknown {name} {raw!r}") from None
+                raise BadFilter(N_("unknown {name} {value!r}"), name=name, value=raw) from None
 
         any_status = (params.get("status") or "").strip() == ANY_STATUS
         channel = choice("channel", str)
         if channel is not None and channel not in CHANNELS:
-            raise BadFilter(f"unknown channel {channel!r}")
+            raise BadFilter(N_("unknown {name} {value!r}"), name="channel", value=channel)
         page = choice("page", int) or 1
         return cls(status=None if any_status else choice("status", TicketStatus), any_status=any_status,
                    kind=choice("kind", RequestKind), channel=channel,

@@ -11,7 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from privacy_desk.db import transaction
-from privacy_desk.staff import StaffAccounts
+from privacy_desk.errors import N_
+from privacy_desk.staff import LOCKOUT_MINUTES, StaffAccounts
 from staff_web.access import LOGIN_COOKIE, SESSION_COOKIE, Staff, safe_next, same_token, set_session_cookie, staff_page
 from staff_web.web import Web
 
@@ -33,19 +34,22 @@ class SignInPages:
         if form is None:
             return self._login_page(request, target, None)
         if not same_token(form.get("csrf_token"), request.cookies.get(LOGIN_COOKIE)):
-            return self._login_page(request, target, "The sign-in form expired: please try again.", 403)
+            return self._login_page(request, target, N_("The sign-in form expired: please try again."), 403)
         with transaction(self.web.sessions) as session:
             result = StaffAccounts(session).sign_in(str(form.get("username") or ""), str(form.get("password") or ""))
         if result.token is None:
-            return self._login_page(request, target, result.problem, 401)
+            return self._login_page(request, target, result.problem_msgid, 401)
         response = RedirectResponse(target, status_code=303)
         set_session_cookie(response, request, result.token)
         response.delete_cookie(LOGIN_COOKIE, path="/login")
         return response
 
     def _login_page(self, request: Request, target: str, problem: str | None, status_code: int = 200) -> Response:
+        """The sign-in form, in the browser's language (nobody is signed in yet); problem: an English msgid."""
         token = secrets.token_urlsafe(32)
-        response = self.web.page(request, "login.html", {"csrf_token": token, "next": target, "problem": problem,
+        gettext = self.web.gettext(self.web.locale(request, None))
+        shown = None if problem is None else gettext(problem).format(minutes=LOCKOUT_MINUTES)
+        response = self.web.page(request, "login.html", {"csrf_token": token, "next": target, "problem": shown,
                                                          "staff": None}, status_code)
         response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https", path="/login")

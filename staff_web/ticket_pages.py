@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from privacy_desk.attachments import PREVIEWABLE_TYPES, AttachmentFile, describe_limit
 from privacy_desk.db import transaction
-from privacy_desk.errors import PrivacyDeskError, TicketNotFound
+from privacy_desk.errors import N_, PrivacyDeskError, TicketNotFound
 from privacy_desk.messages import Delivery
 from privacy_desk.models import Message, Ticket
 from privacy_desk.policy import Detail, RequestKind
@@ -25,18 +25,19 @@ from privacy_desk.status import ALLOWED_TRANSITIONS, FINISHED_STATUSES, TicketSt
 from privacy_desk.tickets import TicketService
 from staff_web.access import Staff, staff_page
 from staff_web.queue import PAGE_SIZE, QueueQuery, export_csv, is_overdue, page_count, queue_counts
-from staff_web.web import Web
+from staff_web.web import Web, pack_text, translate_error
 
 # Mail with no ticket that a person must see: what could not be read, and what was not answered automatically.
 KEPT_FOR_STAFF = (Delivery.QUARANTINED, Delivery.HELD)
 
 # Fixed confirmations after an action (a redirect carries the key, never free text).
 DONE = {
-    "identity": "Identity marked as confirmed.", "kind": "Request kind changed.",
-    "kind-proposed": "Request kind changed. The customer's words (masked) are proposed as a training example; "
-                     "nothing is trained on until a person accepts it.", "assign": "Assignment saved.",
-    "note": "Note added.", "status": "Status changed.", "reply": "Reply queued for sending.",
-    "reply-unsent": "Status changed. The ticket has no email address: tell the customer another way.",
+    "identity": N_("Identity marked as confirmed."), "kind": N_("Request kind changed."),
+    "kind-proposed": N_("Request kind changed. The customer's words (masked) are proposed as a training example; "
+                        "nothing is trained on until a person accepts it."),
+    "assign": N_("Assignment saved."), "note": N_("Note added."), "status": N_("Status changed."),
+    "reply": N_("Reply queued for sending."),
+    "reply-unsent": N_("Status changed. The ticket has no email address: tell the customer another way."),
 }
 
 T = TypeVar("T")
@@ -107,11 +108,15 @@ class TicketPages:
                status_code: int = 200) -> Response:
         reference = request.path_params["reference"]
         pack = self.web.pack
+        locale = self.web.locale(request, staff.locale)
+        gettext = self.web.gettext(locale)
+        done = DONE.get(request.query_params.get("done") or "")
         with self.web.sessions() as session:
             ticket = session.scalar(select(Ticket).where(Ticket.reference == reference.upper()).options(
                 selectinload(Ticket.messages).selectinload(Message.attachments), selectinload(Ticket.events)))
             if ticket is None:
-                return PlainTextResponse(f"No ticket {reference}.", status_code=404)
+                return PlainTextResponse(gettext(N_("No ticket {reference}.")).format(reference=reference),
+                                         status_code=404)
             status = TicketStatus(ticket.status)
             rule = pack.requests.get(RequestKind(ticket.kind))
             missing = TicketService(session, pack).missing_details(ticket) if rule else []
@@ -120,10 +125,10 @@ class TicketPages:
                 "staff": staff, "ticket": ticket, "today": today, "overdue": is_overdue(ticket, today),
                 "finished": status in FINISHED_STATUSES, "rule": rule, "missing": [d.value for d in missing],
                 "details": list(Detail), "kinds": list(pack.requests),
-                "grounds": [(g.id, g.reason.en) for g in rule.refusal_grounds] if rule else [],
+                "grounds": [(g.id, pack_text(g.reason, locale)) for g in rule.refusal_grounds] if rule else [],
                 "moves": sorted(s.value for s in ALLOWED_TRANSITIONS[status] if s in PLAIN_MOVES),
                 "staff_accounts": [u.username for u in StaffAccounts(session).all() if u.active],
-                "done": DONE.get(request.query_params.get("done") or ""), "problem": problem,
+                "done": gettext(done) if done else None, "problem": problem,
                 "previewable": PREVIEWABLE_TYPES,
             }, status_code)
 
@@ -139,18 +144,22 @@ class TicketPages:
         """Queue the reply with staff's files. A refusal shows the reply again as staff wrote it, with the reason."""
         reference = request.path_params["reference"]
         assert form is not None
+        gettext = self.web.gettext(self.web.locale(request, staff.locale))
         try:
             draft = _draft(form)
         except (ValueError, KeyError):
-            return self.ticket(request, staff, None, problem="The form was incomplete.", status_code=400)
+            return self.ticket(request, staff, None, problem=gettext(N_("The form was incomplete.")),
+                               status_code=400)
         subject, body = str(form.get("subject") or ""), str(form.get("body") or "")
         files = uploaded_files(form, self.web.review.attachment_limits.max_bytes)
         try:
             sent = self.web.review.send(reference, draft, subject, body, staff.username, files)
         except TicketNotFound as exc:
-            return PlainTextResponse(str(exc), status_code=404)
+            return PlainTextResponse(translate_error(exc, gettext), status_code=404)
         except PrivacyDeskError as exc:
-            problem = str(exc) + (". Choose the files again before sending." if files else "")
+            problem = translate_error(exc, gettext)
+            if files:  # a browser does not keep chosen files across a page
+                problem = gettext(N_("{problem}. Choose the files again before sending.")).format(problem=problem)
             return self._reply_page(request, staff, reference, draft, subject, body, problem, 409)
         done = "reply" if sent is not None else "reply-unsent"
         return RedirectResponse(f"/tickets/{reference}?done={done}", status_code=303)
@@ -184,12 +193,14 @@ class TicketPages:
 
     def _refused(self, request: Request, staff: Staff, attempt: Callable[[], T]) -> T | Response:
         """Run a staff action; a refusal shows the ticket again with the reason (409), a bad form with 400."""
+        gettext = self.web.gettext(self.web.locale(request, staff.locale))
         try:
             return attempt()
         except PrivacyDeskError as exc:  # refused by the state machine, the policy or the review rules
-            return self.ticket(request, staff, None, problem=str(exc), status_code=409)
+            return self.ticket(request, staff, None, problem=translate_error(exc, gettext), status_code=409)
         except (ValueError, KeyError):
-            return self.ticket(request, staff, None, problem="The form was incomplete.", status_code=400)
+            return self.ticket(request, staff, None, problem=gettext(N_("The form was incomplete.")),
+                               status_code=400)
 
 
 def uploaded_files(form: FormData, max_bytes: int) -> list[AttachmentFile]:

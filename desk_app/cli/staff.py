@@ -7,7 +7,7 @@ import click
 from desk_app.cli.base import App, cli, pass_app, until_stopped
 from privacy_desk import db
 from privacy_desk.messages import utcnow
-from privacy_desk.staff import Role, StaffAccounts
+from privacy_desk.staff import STAFF_LOCALES, Role, StaffAccounts
 
 
 @cli.command("web")
@@ -60,7 +60,8 @@ def staff_list(app: App) -> None:
             state = "locked" if is_locked(user, utcnow()) else "active" if user.active else "disabled"
             mail = (f"{user.email}; digest {'on' if user.wants_digest else 'off'}, new-ticket notices "
                     f"{'on' if user.wants_new_ticket_notice else 'off'}") if user.email else "no staff mail"
-            click.echo(f"{user.username}\t{user.role}\t{state}\t{user.display_name}\t{mail}")
+            click.echo(f"{user.username}\t{user.role}\t{state}\t{user.locale or 'browser'}\t{user.display_name}\t"
+                       f"{mail}")
 
 
 @staff_group.command("set")
@@ -101,6 +102,17 @@ def staff_unlock(app: App, username: str) -> None:
     with db.transaction(app.sessions) as session:
         StaffAccounts(session).unlock(username, actor="cli")
     click.echo(f"unlocked {username}")
+
+
+@staff_group.command("language")
+@click.argument("username")
+@click.argument("locale", type=click.Choice([*STAFF_LOCALES, "browser"]))
+@pass_app
+def staff_language(app: App, username: str, locale: str) -> None:
+    """Set the staff app's language for an account (browser: follow the browser's Accept-Language)."""
+    with db.transaction(app.sessions) as session:
+        StaffAccounts(session).set_locale(username, None if locale == "browser" else locale, actor="cli")
+    click.echo(f"{username}: {locale}")
 
 
 @staff_group.command("disable")

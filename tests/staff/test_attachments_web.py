@@ -19,13 +19,15 @@ from starlette.testclient import TestClient
 from desk_app.services import build_services
 from mail_ingest.pipeline import MailPipeline
 from privacy_desk.classify import Classification
+from privacy_desk.db import transaction
 from privacy_desk.languages import Language
 from privacy_desk.models import Attachment, Event, Message, Ticket
 from privacy_desk.outbox import Outbox, SmtpSender
 from privacy_desk.settings import Settings
-from privacy_desk.staff import Role
+from privacy_desk.staff import Role, StaffAccounts
 from tests.mail.builders import multipart_mail, tiny_jpeg, tiny_pdf
 from tests.staff.conftest import MAIL_FROM, PACK, add_staff, form_token, sign_in
+from tests.staff.test_i18n import assert_no_english
 from tests.support.smtp import SmtpServer
 
 MAX_FILE = 64 * 1024
@@ -219,3 +221,19 @@ def test_files_of_mail_kept_for_staff_are_listed_with_it(bob: TestClient, sessio
     assert "Our printer is broken" in page
     assert f"printer.jpg (image/jpeg, {len(JPEG)} bytes)" in page
     assert "manual.pdf (application/pdf, 65540 bytes, not accepted: larger than the per-file limit)" in page
+
+
+def test_the_files_in_japanese(bob: TestClient, reference: str, sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        StaffAccounts(session).set_locale("bob", "ja", "test")
+    ids = file_ids(sessions)
+    page = bob.get(f"/tickets/{reference}").text
+    assert_no_english(page)
+    assert re.search(r"video\.mov \(video/quicktime、65537 バイト\): <strong class=\"badge\">受付不可</strong> "
+                     r"1ファイルあたりの上限を超過", page)
+    assert ">プレビュー</a>" in page
+    refused = bob.get(f"/tickets/{reference}/attachments/{ids['video.mov']}")
+    assert refused.status_code == 404
+    assert refused.text == "このファイルはサイズの上限を超えたため受け付けておらず、保管していません。"
+    assert bob.get(f"/tickets/{reference}/attachments/{ids['開示請求書.pdf']}/preview").text == (
+        "この種類のファイルはプレビューできません。ダウンロードしてご確認ください。")

@@ -97,7 +97,7 @@ def test_new_ticket_notice_goes_once_to_each_member_who_chose_it(
     assert sorted(str(m["To"]) for m in notices) == ["alice@itosoft.example.com", "erin@itosoft.example.com"]
     for mail in notices:
         body = mail.get_content()
-        assert mail["Subject"] == f"New marketing optout request {reference}"
+        assert mail["Subject"] == f"New marketing opt-out request {reference}"
         assert mail["Content-Language"] == "en"
         assert f"https://desk.example.com/tickets/{reference}" in body and "Due: Tue 1 Dec 2026" in body
         assert "hanako@example.jp" not in body and "Suzuki" not in body  # no customer details
@@ -246,3 +246,30 @@ def test_housekeeping_checks_for_digests_between_retention_runs(sessions: sessio
     assert passes[0] == 2 and set(passes[1:]) == {0}  # and each member's digest once
     assert sender.run_once() == 2
     assert len(smtp.mailbox.wait_for(5)) == 5
+
+
+def test_a_japanese_member_gets_staff_mail_in_japanese(sessions: sessionmaker[Session], smtp: SmtpServer,
+                                                       clock: Clock) -> None:
+    member(sessions, "hana", email="hana@itosoft.example.com", digest=True, notice=True)
+    with transaction(sessions) as session:
+        StaffAccounts(session).set_locale("hana", "ja", "test")
+    clock.now = TUESDAY_9AM
+    desk = Desk(sessions, PACK, b"k" * 32, MAIL_FROM, clock=clock, staff_app_url=CONFIG.staff_app_url)
+    reference = open_ticket(desk, "hanako@example.jp")
+    assert outbox(sessions, smtp, clock).run_once() >= 2
+    smtp.mailbox.wait_for(2)
+    [notice] = staff_mail_in(smtp)
+    body = notice.get_content().replace("\r\n", "\n")
+    assert notice["Subject"] == f"新しい受付：広告・宣伝の配信停止 {reference}"
+    assert notice["Content-Language"] == "ja"
+    assert body.startswith("Hana 様\n") and "アシスタントがメールで受け付けた請求です。" in body
+    assert "種類： 広告・宣伝の配信停止" in body and "期限： 2026年12月1日（火）" in body
+    assert "Kind:" not in body and "Due:" not in body and "account page" not in body
+
+    set_due(sessions, reference, date(2026, 11, 20))
+    assert queue_due_digests(sessions, PACK, CONFIG, clock).sent == 1
+    with sessions() as session:
+        digest = session.scalars(select(Message).where(Message.purpose == "staff_digest")).one()
+    assert digest.subject == "期限切れ・期限間近の受付 1 件（2026年11月24日（火））"
+    assert "期限超過（1 件）：" in digest.body and "期限 2026年11月20日（金）" in digest.body
+    assert "Overdue" not in digest.body and "due " not in digest.body

@@ -1,7 +1,7 @@
 """staff mail: an address and notification choices per member; the digests and notices sent (once each)
 
 Revision ID: 0006_staff_notices
-Revises: 0004
+Revises: 0005_attachments
 Create Date: 2026-12-03 12:30:00
 """
 
@@ -13,8 +13,7 @@ from alembic import op
 from privacy_desk.models import UTCDateTime
 
 revision: str = '0006_staff_notices'
-# 0005_attachments is added on another branch; the merge re-chains this onto it.
-down_revision: str | None = '0004'
+down_revision: str | None = '0005_attachments'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
