@@ -99,11 +99,11 @@ EVENT_DETAIL: dict[str, str] = {
     "fields": N_("details"), "details_given": N_("details given"), "purpose": N_("reply"),
     "message": N_("message no."), "text": N_("text"), "ground": N_("ground"), "reason": N_("reason"),
     "attachment": N_("file no."), "attachments": N_("file nos."), "html_only": N_("HTML only"),
-    "problems": N_("problems"),
+    "problems": N_("problems"), "intent": N_("classified as"), "confidence": N_("confidence"),
     "method": N_("method"), "outcome": N_("outcome"), "edited": N_("edited"),
 }
 EVENT_VALUES = {"channel": "channel", "kind": "kind", "status": "status", "from": "status", "to": "status",
-                "fields": "detail", "details_given": "detail", "purpose": "purpose"}
+                "fields": "detail", "details_given": "detail", "purpose": "purpose", "intent": "intent"}
 
 # What a mail was really about, as staff choose it when the classifier misread one (the NLU's intents).
 INTENT: dict[str, str] = {
