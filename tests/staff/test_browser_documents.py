@@ -125,6 +125,7 @@ def test_documents_from_a_customers_mail_to_staff_and_back(desk: Desk, page: Pag
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator(".thread")).to_contain_text("保有個人データの開示を請求します")
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
     pdf_link = page.locator(".attachments a", has_text="本人確認書類.pdf")
     expect(pdf_link).to_have_count(1)
     expect(page.locator(".attachments")).to_contain_text("申請書.jpg")
@@ -142,7 +143,7 @@ def test_documents_from_a_customers_mail_to_staff_and_back(desk: Desk, page: Pag
     assert served.headers["x-content-type-options"] == "nosniff"
 
     page.click("#confirm-identity")
-    expect(page.locator("#identity")).not_to_contain_text("not confirmed")
+    expect(page.locator("#identity")).to_contain_text("確認済み")  # a Japanese browser: the app in Japanese
     page.click("#resolve")
     expect(page.locator("#recipient")).to_have_text(address)
     attachment = tmp_path / "開示データ.pdf"
@@ -150,7 +151,7 @@ def test_documents_from_a_customers_mail_to_staff_and_back(desk: Desk, page: Pag
     page.set_input_files("#attachment", str(attachment))
     page.screenshot(path=str(shots / "staff-documents-reply.png"), full_page=True)
     page.click("#send-reply")
-    expect(page.locator("#ticket-status")).to_have_text("resolved")
+    expect(page.locator("#ticket-status")).to_have_text("対応完了")
 
     reply = desk.mail_with_files(address)
     assert ticket.reference in str(reply["Subject"])
