@@ -135,6 +135,8 @@ def event_value(name: str, value: object) -> list[str]:
     number, a reference) is kept as it is, and a stored sentence (a reason) is looked up as its own msgid."""
     if isinstance(value, bool):
         return [N_("yes") if value else N_("no")]
+    if name == "confidence" and isinstance(value, float):
+        return [f"{value:.0%}"]  # stored at full precision; staff read a percentage, as on the ticket's header
     items = value if isinstance(value, list | tuple) else [value]
     table = TABLES.get(EVENT_VALUES.get(name, ""), {})
     return [table.get(str(item), str(item)) if table else str(item) for item in items]

@@ -29,6 +29,7 @@ from privacy_desk.models import Event, StaffUser, Ticket
 from privacy_desk.policy import RequestKind
 from privacy_desk.settings import PROJECT_ROOT
 from privacy_desk.staff import StaffAccounts
+from privacy_desk.staff_labels import event_value
 from privacy_desk.status import TicketStatus, check_transition
 from staff_web.catalogue import extracted, problems, read_catalogue
 from staff_web.i18n import browser_locale, catalogue_path, chosen_locale, translations
@@ -324,3 +325,9 @@ def test_an_admin_sets_a_language_from_the_command_line(tmp_path: Path) -> None:
     assert run("staff", "language", "carol", "fr").returncode == 2  # click refuses the choice
     assert run("staff", "language", "carol", "browser").returncode == 0
     assert run("staff", "list").stdout.split("\t")[3] == "browser"
+
+
+def test_audit_values_are_worded_for_staff() -> None:
+    assert event_value("confidence", 0.9406493175047936) == ["94%"]
+    assert event_value("escalated", True) == ["yes"]
+    assert event_value("actor", "sato") == ["sato"]  # a value no table words is kept as it is
