@@ -162,3 +162,8 @@ def test_documents_from_a_customers_mail_to_staff_and_back(desk: Desk, page: Pag
     assert ticket.reference in str(reply["Subject"])
     assert [(part.get_filename(), part.get_content()) for part in reply.iter_attachments()] == [
         ("開示データ.pdf", disclosed)]
+
+    page.goto(f"{desk.staff_url}/tickets")
+    expect(page.locator("#count-resolved")).to_have_text("1")  # the queue's counts at its top, in Japanese
+    expect(page.locator("#count-overdue")).to_have_text("0")
+    page.screenshot(path=str(shots / "staff-documents-queue.png"), full_page=True)
