@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import uuid
 from collections.abc import Callable
 
 import pytest
@@ -37,13 +36,7 @@ def classify(text: str, subject: str | None) -> Classification:
 
 @pytest.fixture
 def mailbox(imap: ImapServer) -> str:
-    name = f"Attach-{uuid.uuid4().hex[:8]}"
-    client = imap.client()
-    try:
-        client.create(name)
-    finally:
-        client.logout()
-    return name
+    return imap.new_mailbox("Attach")
 
 
 @pytest.fixture

@@ -49,15 +49,10 @@ def build(index: int) -> tuple[str, bytes, str]:
 
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(imap: ImapServer, chat: ChatStack, tmp_path) -> None:
     rng = random.Random(20261123)
-    mailbox = "KillTest"
-    client = imap.client()
-    client.create(mailbox)
-    client.logout()
+    mailbox = imap.new_mailbox("KillTest")
     database_url = f"sqlite:///{tmp_path / 'kill.db'}"
     migrate(database_url)
-    env = {**app_env(database_url, 1, tmp_path), "IMAP_HOST": imap.host, "IMAP_PORT": str(imap.port),
-           "IMAP_TLS": "false", "IMAP_USER": imap.user, "IMAP_PASSWORD": imap.password, "IMAP_MAILBOX": mailbox,
-           "IMAP_IDLE_SECONDS": "1", "RASA_URL": chat.rasa_url}
+    env = {**app_env(database_url, 1, tmp_path), **imap.env(mailbox, idle_seconds=1), "RASA_URL": chat.rasa_url}
     messages = [build(i) for i in range(MESSAGES)]
 
     def feed() -> None:  # the mail keeps arriving while the poller is killed

@@ -96,15 +96,10 @@ def desk(tmp_path_factory: pytest.TempPathFactory, imap: ImapServer, chat: ChatS
     work = tmp_path_factory.mktemp("mail")
     database_url = f"sqlite:///{work / 'mail.db'}"
     migrate(database_url)
-    mailbox = f"Support-{uuid.uuid4().hex[:8]}"  # each module its own mailbox, as each has its own database
-    client = imap.client()
-    client.create(mailbox)
-    client.logout()
+    mailbox = imap.new_mailbox("Support")
     with smtp_server() as smtp:
-        env = {**app_env(database_url, smtp.port, work), "IMAP_HOST": imap.host, "IMAP_PORT": str(imap.port),
-               "IMAP_TLS": "false", "IMAP_USER": imap.user, "IMAP_PASSWORD": imap.password,
-               "IMAP_IDLE_SECONDS": "2", "IMAP_MAILBOX": mailbox, "RASA_URL": chat.rasa_url, "MAIL_FROM": SUPPORT,
-               "MAIL_ALIASES": ALIAS}
+        env = {**app_env(database_url, smtp.port, work), **imap.env(mailbox), "RASA_URL": chat.rasa_url,
+               "MAIL_FROM": SUPPORT, "MAIL_ALIASES": ALIAS}
         cli = [sys.executable, "-m", "desk_app"]
         with background([*cli, "mail", "poll"], env, work / "poller.log"), \
                 background([*cli, "outbox", "run", "--interval", "0.2"], env, work / "outbox.log"):

@@ -74,14 +74,10 @@ def desk(tmp_path_factory: pytest.TempPathFactory, imap: ImapServer, chat: ChatS
     work = tmp_path_factory.mktemp("documents")
     database_url = f"sqlite:///{work / 'desk.db'}"
     migrate(database_url)
-    mailbox = f"Documents-{uuid.uuid4().hex[:8]}"
-    client = imap.client()
-    client.create(mailbox)
-    client.logout()
+    mailbox = imap.new_mailbox("Documents")
     with smtp_server() as smtp:
-        env = {**app_env(database_url, smtp.port, work), "IMAP_HOST": imap.host, "IMAP_PORT": str(imap.port),
-               "IMAP_TLS": "false", "IMAP_USER": imap.user, "IMAP_PASSWORD": imap.password,
-               "IMAP_IDLE_SECONDS": "2", "IMAP_MAILBOX": mailbox, "RASA_URL": chat.rasa_url, "MAIL_FROM": SUPPORT}
+        env = {**app_env(database_url, smtp.port, work), **imap.env(mailbox), "RASA_URL": chat.rasa_url,
+               "MAIL_FROM": SUPPORT}
         cli = [sys.executable, "-m", "desk_app"]
         added = subprocess.run([*cli, "staff", "add", "sato", "--name", "佐藤 恵"], env=env, cwd=PROJECT_ROOT,
                                input=f"{PASSWORD}\n{PASSWORD}\n", capture_output=True, text=True)

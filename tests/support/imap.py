@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +66,22 @@ class ImapServer:
         connection = imaplib2.IMAP4(self.host, self.port, timeout=30)
         connection.login(self.user, self.password)
         return connection
+
+    def new_mailbox(self, prefix: str) -> str:
+        """A fresh mailbox of a unique name: each test module its own, as each has its own database."""
+        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        connection = self.client()
+        try:
+            typ, data = connection.create(name)
+            assert typ == "OK", data
+        finally:
+            connection.logout()
+        return name
+
+    def env(self, mailbox: str, idle_seconds: int = 2) -> dict[str, str]:
+        """The settings that point the poller at this server and mailbox."""
+        return {"IMAP_HOST": self.host, "IMAP_PORT": str(self.port), "IMAP_TLS": "false", "IMAP_USER": self.user,
+                "IMAP_PASSWORD": self.password, "IMAP_MAILBOX": mailbox, "IMAP_IDLE_SECONDS": str(idle_seconds)}
 
     def append(self, raw: bytes, mailbox: str = "INBOX") -> None:
         connection = self.client()
