@@ -68,9 +68,9 @@ def _retention_pass(sessions: sessionmaker[Session], pack: PolicyPack, clock: Cl
         log.warning("retention run failed (%s); trying again in %.0f s", type(exc).__name__, retry_after)
         return False
     # Counts only: references and addresses stay out of the log.
-    log.info("retention (%d days): anonymised %d tickets and %d other messages; removed %d chat conversations "
-             "and %d staff sessions", pack.retention_days, len(report.tickets), report.loose_messages,
-             report.conversations, sessions_removed)
+    log.info("retention (%d days): anonymised %d tickets and %d other messages; removed %d chat conversations, "
+             "%d unaccepted training proposals and %d staff sessions", pack.retention_days, len(report.tickets),
+             report.loose_messages, report.conversations, report.unaccepted_corrections, sessions_removed)
     return True
 
 

@@ -6,7 +6,10 @@ text and address, every file attached to a message (its bytes and its record), n
 records. Mail that never became a ticket (answers to policy
 questions, quarantined or ignored mail) goes after the same period, and so does a chat conversation (Rasa's
 record of it: the visitor's words and answers) whose last turn is older than that; a request it opened keeps
-its own copy of what was said, under the ticket's retention.
+its own copy of what was said, under the ticket's retention. Proposed training examples from staff corrections
+that nobody accepted within the period go too: their text is masked, but masking can miss something, and a
+proposal no one accepted is not training data. Accepted ones stay: a person read them, and they are the
+training data written to `intents/`.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from privacy_desk.conversations import forget_conversations, idle_conversations
+from privacy_desk.corrections import CorrectionState
 from privacy_desk.messages import Clock, utcnow
-from privacy_desk.models import Attachment, Message, Ticket, Verification
+from privacy_desk.models import Attachment, Message, NluCorrection, Ticket, Verification
 from privacy_desk.policy import Detail, PolicyPack
 from privacy_desk.status import FINISHED_STATUSES
 from privacy_desk.tickets import add_event
@@ -35,6 +39,7 @@ class RetentionReport:
     loose_messages: int
     dry_run: bool
     conversations: int = 0
+    unaccepted_corrections: int = 0
 
 
 def retention_cutoff(now: datetime, pack: PolicyPack) -> datetime:
@@ -61,6 +66,8 @@ def run_retention(session: Session, pack: PolicyPack, *, dry_run: bool = False,
     loose = list(session.scalars(select(Message).where(
         Message.ticket_id.is_(None), Message.created_at < cutoff, Message.body != REMOVED)))
     conversations = idle_conversations(session, cutoff)
+    proposals = list(session.scalars(select(NluCorrection.id).where(
+        NluCorrection.state != CorrectionState.ACCEPTED.value, NluCorrection.created_at < cutoff)))
     if not dry_run:
         for ticket in due:
             _anonymise_ticket(session, ticket, now)
@@ -68,12 +75,16 @@ def run_retention(session: Session, pack: PolicyPack, *, dry_run: bool = False,
             anonymise_message(message)
         files = _forget_attachments(session, [m for t in due for m in t.messages] + loose)
         forget_conversations(session, conversations)
+        if proposals:
+            session.execute(delete(NluCorrection).where(NluCorrection.id.in_(proposals)))
         add_event(session, None, ACTOR, "retention_run", {
             "policy": pack.id, "retention_days": pack.retention_days, "cutoff": cutoff.isoformat(),
             "tickets": [t.reference for t in due], "loose_messages": len(loose),
-            "conversations": len(conversations), "attachments": files}, now)
+            "conversations": len(conversations), "attachments": files, "unaccepted_corrections": len(proposals)},
+            now)
         session.flush()
-    return RetentionReport(cutoff, [t.reference for t in due], len(loose), dry_run, len(conversations))
+    return RetentionReport(cutoff, [t.reference for t in due], len(loose), dry_run, len(conversations),
+                           len(proposals))
 
 
 def _forget_attachments(session: Session, messages: list[Message]) -> int:

@@ -142,7 +142,8 @@ def retention_run(app: App, dry_run: bool) -> None:
     verb = "would anonymise" if dry_run else "anonymised"
     click.echo(f"retention {app.pack.retention_days} days (finished before {report.cutoff:%Y-%m-%d}): "
                f"{verb} {len(report.tickets)} tickets and {report.loose_messages} other messages; "
-               f"{'would remove' if dry_run else 'removed'} {report.conversations} chat conversations")
+               f"{'would remove' if dry_run else 'removed'} {report.conversations} chat conversations and "
+               f"{report.unaccepted_corrections} unaccepted training proposals")
     for reference in report.tickets:
         click.echo(f"  {reference}")
     if expired:

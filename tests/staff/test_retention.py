@@ -21,12 +21,13 @@ from desk_app.supervisor import planned_processes
 from mail_ingest.pipeline import MailPipeline
 from privacy_desk.attachments import AttachmentFile
 from privacy_desk.classify import Classification
+from privacy_desk.corrections import CorrectionState
 from privacy_desk.db import make_engine, session_factory, transaction
 from privacy_desk.desk import Desk
 from privacy_desk.housekeeping import run_every
 from privacy_desk.languages import Language
 from privacy_desk.messages import Channel, IncomingMessage
-from privacy_desk.models import Attachment, Event, Message, Ticket, Verification
+from privacy_desk.models import Attachment, Event, Message, NluCorrection, Ticket, Verification
 from privacy_desk.policy import RequestKind, Topic
 from privacy_desk.replies import Purpose
 from privacy_desk.retention import REMOVED, run_retention
@@ -226,3 +227,32 @@ def test_attachments_go_with_their_message(sessions: sessionmaker[Session], cloc
         assert kept is not None and kept.data == pdf
         assert session.scalar(select(Ticket.reference).join(Message).where(Message.id == kept.message_id)) \
             == active.ticket
+
+
+def test_proposals_nobody_accepted_go_after_the_period_and_accepted_ones_stay(sessions: sessionmaker[Session],
+                                                                               clock: Clock) -> None:
+    def proposal(state: CorrectionState, text: str) -> NluCorrection:
+        return NluCorrection(source="misread", language="en", text=text, intent="ask_security", state=state.value,
+                             proposed_by="alice", created_at=clock())
+
+    with transaction(sessions) as session:
+        session.add_all([proposal(CorrectionState.PROPOSED, "old, never decided"),
+                         proposal(CorrectionState.REJECTED, "old, rejected"),
+                         proposal(CorrectionState.ACCEPTED, "old, accepted")])
+    clock.now += timedelta(days=PACK.retention_days + 1)
+    with transaction(sessions) as session:
+        session.add(proposal(CorrectionState.PROPOSED, "recent"))
+
+    def texts() -> list[str]:
+        with sessions() as session:
+            return sorted(session.scalars(select(NluCorrection.text)))
+
+    with transaction(sessions) as session:
+        assert run_retention(session, PACK, dry_run=True, clock=clock).unaccepted_corrections == 2
+    assert len(texts()) == 4  # a dry run deletes nothing
+    with transaction(sessions) as session:
+        assert run_retention(session, PACK, clock=clock).unaccepted_corrections == 2
+    assert texts() == ["old, accepted", "recent"]
+    with sessions() as session:
+        run = session.scalar(select(Event).where(Event.action == "retention_run"))
+        assert run is not None and run.details["unaccepted_corrections"] == 2
