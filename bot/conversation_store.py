@@ -1,4 +1,5 @@
-"""Rasa's SQL tracker store, with its database work taken off the event loop (loaded by Rasa from bot/endpoints.yml).
+"""Rasa's stores as we run them (loaded by Rasa from bot/endpoints.yml): the SQL tracker store with its database work
+taken off the event loop, and the Redis lock store with its ticket changes made atomic across processes.
 
 Rasa 3.6's SQLTrackerStore runs its queries and its commit synchronously inside the coroutine that serves a turn,
 so while one conversation waits on the database (SQLite's fsync, a PostgreSQL round trip, another process holding
@@ -9,6 +10,12 @@ one at a time: Rasa's lock store serialises them before the tracker is read.
 SQLite connections also get what the app's own connections get (privacy_desk/db.py): WAL's NORMAL sync, and a
 busy timeout, so two Rasa processes writing at once wait for each other instead of failing.
 
+Rasa 3.6's RedisLockStore issues and returns a conversation's tickets by reading the lock from Redis, changing it
+and writing it back. Two Rasa processes taking a turn of the same conversation at the same moment both read the
+lock before either writes, so both get the same ticket and both go in: turns interleave, and one turn's events are
+lost from the tracker store. Each such change here runs under a short Redis lock of its own (redis-py's Lock, a
+SET NX with an expiry), so tickets are issued one at a time and the turns queue as Rasa means them to.
+
 This module is imported by Rasa only, in its own virtualenv: it must not import privacy_desk.
 """
 
@@ -18,13 +25,16 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import event
 
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+TICKET_CHANGE_SECONDS = 10  # a ticket change takes milliseconds; the expiry only frees it if a process dies mid-way
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -56,3 +66,20 @@ class ConversationStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         return await _in_thread(super()._retrieve(sender_id, fetch_events_from_all_sessions))
+
+
+class ConversationLockStore(RedisLockStore):
+    def __init__(self, endpoint_config: EndpointConfig) -> None:
+        super().__init__(host=endpoint_config.url, **endpoint_config.kwargs)
+
+    def _changing(self, conversation_id: str) -> Any:
+        return self.red.lock(f"{self.key_prefix}{conversation_id}:changing", timeout=TICKET_CHANGE_SECONDS,
+                             blocking_timeout=TICKET_CHANGE_SECONDS, sleep=0.002)
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        with self._changing(conversation_id):
+            return int(super().issue_ticket(conversation_id, lock_lifetime))
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        with self._changing(conversation_id):
+            super().cleanup(conversation_id, ticket_number)

@@ -65,6 +65,9 @@ def rasa_env() -> dict[str, str]:
     return env
 
 
+REDIS_LOCK_STORE = "bot.conversation_store.ConversationLockStore"
+
+
 def store_env(tracker_store_url: str, lock_store_url: str, lock_password: str = "") -> dict[str, str]:
     """What bot/endpoints.yml reads: where conversations are kept, and the lock that keeps the turns of one
     conversation in order across Rasa processes (Redis; in memory when there is one process)."""
@@ -72,7 +75,8 @@ def store_env(tracker_store_url: str, lock_store_url: str, lock_password: str = 
            "LOCK_STORE_PORT": "", "LOCK_STORE_DB": "", "LOCK_STORE_PASSWORD": ""}
     if lock_store_url:
         url = urlsplit(lock_store_url)
-        env.update(LOCK_STORE_TYPE="redis", LOCK_STORE_HOST=url.hostname or "127.0.0.1",
+        # Rasa's Redis lock store, with its ticket changes made atomic across processes (bot/conversation_store.py).
+        env.update(LOCK_STORE_TYPE=REDIS_LOCK_STORE, LOCK_STORE_HOST=url.hostname or "127.0.0.1",
                    LOCK_STORE_PORT=str(url.port or 6379), LOCK_STORE_DB=url.path.strip("/") or "0",
                    LOCK_STORE_PASSWORD=url.password or lock_password)
     return env

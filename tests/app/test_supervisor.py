@@ -11,6 +11,7 @@ from supervisor.options import ServerOptions
 
 from bot.webchat import rasa_order
 from desk_app.cli.run import chosen
+from desk_app.rasa import REDIS_LOCK_STORE
 from desk_app.supervisor import InternalSecrets, Process, planned_processes, supervisord_config
 from privacy_desk.errors import ConfigError
 from privacy_desk.settings import Settings
@@ -60,7 +61,7 @@ def test_several_workers_share_a_redis_run_starts_on_loopback(tmp_path: Path) ->
         rasa = programs[f"rasa-{number}"]
         assert f"--port {port}" in rasa.command  # type: ignore[attr-defined]
         assert rasa.environment["TRACKER_STORE_URL"] == "postgresql://u:p@db/desk"  # type: ignore[attr-defined]
-        assert rasa.environment["LOCK_STORE_TYPE"] == "redis"  # type: ignore[attr-defined]
+        assert rasa.environment["LOCK_STORE_TYPE"] == REDIS_LOCK_STORE  # type: ignore[attr-defined]
         assert rasa.environment["LOCK_STORE_PORT"] == "6399"  # type: ignore[attr-defined]
         assert rasa.environment["LOCK_STORE_PASSWORD"] == "lock-password"  # type: ignore[attr-defined]
     assert settings.rasa_urls == ("http://127.0.0.1:6000", "http://127.0.0.1:6001", "http://127.0.0.1:6002")
