@@ -84,6 +84,14 @@ def test_the_chat_page_spreads_conversations_and_keeps_each_on_its_process() -> 
     assert sorted(order) == sorted(urls) and rasa_order("conversation-7", urls) == order  # every one, same order
 
 
+def test_a_turn_goes_to_the_least_busy_process_and_among_equals_to_its_own() -> None:
+    urls = [f"http://127.0.0.1:{5005 + n}" for n in range(3)]
+    own = rasa_order("conversation-7", urls)
+    assert rasa_order("conversation-7", urls, {url: 2 for url in urls}) == own
+    busy = {own[0]: 3, own[1]: 1, own[2]: 1}
+    assert rasa_order("conversation-7", urls, busy) == [own[1], own[2], own[0]]
+
+
 def test_run_only_starts_what_it_is_told_and_names_what_it_does_not_know() -> None:
     processes, _ = planned_processes(Settings.from_mapping({"RASA_WORKERS": "2"}), "model.tar.gz", SECRETS)
     assert [p.name for p in chosen(processes, "rasa,actions")] == ["actions", "redis", "rasa-1", "rasa-2"]
