@@ -18,9 +18,6 @@ REAL_FILES = [path for kind in sorted(REAL_KINDS) for language in LANGUAGES for 
 WRITTEN_KINDS = sorted(set(HELD_OUT) - REAL_KINDS)
 # Issue 19 asks for at least this many real-text items per language, development and test parts together.
 REAL_MINIMUM = {"en": 200, "ja": 100}
-# Real Japanese text under a licence that allows redistribution is scarce; the set holds fewer items than asked
-# for so far. Strict: once enough are added this test passes, fails as XPASS, and the marker must go.
-REAL_SHORT = {"ja"}
 
 
 def comparable(text: str) -> str:
@@ -69,10 +66,7 @@ def test_every_real_set_has_both_channels_and_several_intents(kind: str, languag
     assert len({item["intent"] for item in items}) >= 5
 
 
-@pytest.mark.parametrize("language", [
-    pytest.param(language, marks=pytest.mark.xfail(strict=True, reason="fewer real Japanese items than issue 19 "
-                                                    "asks for; see bench/data/REAL_TEXT_SOURCES.md"))
-    if language in REAL_SHORT else language for language in LANGUAGES])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_real_text_sets_reach_the_size_asked_for(language: str) -> None:
     assert len(real_items(language)) >= REAL_MINIMUM[language]
 
