@@ -1,10 +1,13 @@
-"""NLU quality on the held-out test set (tests/data/nlu_test_*.jsonl), against a TF-IDF + logistic regression
-baseline trained on the same intents/ data, side by side from one run.
+"""NLU quality on the held-out sets, against a TF-IDF + logistic regression baseline trained on the same intents/
+data, side by side from one run.
 
-    .venv/bin/python bench/nlu_eval.py [--items test|dev] [--errors] [--rasa-url URL] [--markdown FILE]
+    .venv/bin/python bench/nlu_eval.py [--items KIND ...] [--errors] [--rasa-url URL] [--markdown FILE]
 
-Uses the Rasa server at --rasa-url, or starts one with the current model. Prints accuracy, macro-F1 and per-intent
-F1 per language, entity F1 per type, and the confusion matrix.
+KIND is a set of desk_app/nlu_data.py HELD_OUT: test (tests/data/nlu_test_*.jsonl, written), dev (its development
+set), real-test (tests/data/real_test_*.jsonl, real people's text from public sources) and real-dev (its development
+part). Default: test real-test. Each kind gets its own block: accuracy, macro-F1 and per-intent F1 per language with
+the baseline beside it and a paired bootstrap interval of the macro-F1 gap, entity F1 per type, and the confusion
+matrix. Uses the Rasa server at --rasa-url, or starts one with the current model (one server for every kind).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import sys
 from collections import Counter, defaultdict
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -25,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from desk_app import nlu_data  # noqa: E402
 from desk_app.rasa import free_port, is_up, rasa_server  # noqa: E402
-from privacy_desk.classify import BUSINESS_INTENTS, NluClient, classify  # noqa: E402
+from privacy_desk.classify import BUSINESS_INTENTS, Classification, NluClient, classify  # noqa: E402
 from privacy_desk.mailtext import split_mail_text  # noqa: E402
 
 
@@ -120,32 +124,11 @@ def confusion(gold: list[str], ours: list[str], out: list[str]) -> None:
         out.append(f"| {short[label]} | " + " | ".join(str(v) if v else "." for v in row) + " |")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
-    parser.add_argument("--markdown", type=Path, help="Also write the tables to this file.")
-    parser.add_argument("--errors", action="store_true", help="List the misclassified items.")
-    parser.add_argument("--items", choices=sorted(nlu_data.HELD_OUT), default="test",
-                        help="test: the held-out test set (reported); dev: the development set (for choosing)")
-    parser.add_argument("--language", choices=["en", "ja"], help="Only this language's items.")
-    args = parser.parse_args()
-
-    items = load_items(args.items, (args.language,) if args.language else ("en", "ja"))
-    examples = training_examples()
-    train_texts = {t.strip().lower() for t, _ in examples}
-    leaked = [i["id"] for i in items if i["text"].strip().lower() in train_texts]
-    baseline = baseline_model(examples)
-
-    with ExitStack() as stack:
-        url = args.rasa_url
-        if not is_up(url):
-            url = stack.enter_context(rasa_server(free_port())).url
-        nlu = NluClient(url)
-        predictions = [classify(nlu, i["text"], i.get("subject"), i.get("channel", "chat")) for i in items]
-    base_predictions = list(baseline.predict([baseline_input(i) for i in items]))
-
-    out = [f"{args.items.capitalize()} items: {len(items)} (never trained on; {len(leaked)} exact overlaps with "
-           f"intents/: {', '.join(leaked) or 'none'}). Training examples (business intents): {len(examples)}."]
+def kind_report(kind: str, items: list[dict[str, Any]], predictions: list[Classification], base_predictions: list[str],
+                leaked: list[str], examples: int, errors: bool, out: list[str]) -> None:
+    """One kind's block: the same tables for every kind, so the written and the real sets read alike."""
+    out.append(f"{kind.capitalize()} items: {len(items)} (never trained on; {len(leaked)} exact overlaps with "
+               f"intents/: {', '.join(leaked) or 'none'}). Training examples (business intents): {examples}.")
     for language in sorted({i["language"] for i in items}):
         index = [k for k, i in enumerate(items) if i["language"] == language]
         if not index:
@@ -180,12 +163,53 @@ def main() -> int:
         for name, (f1, support) in scores.items():
             out.append(f"| {name} | {f1:.3f} | {support} |")
         confusion(gold, [predictions[k].intent for k in index], out)
-        if args.errors:
+        if errors:
             out.append("\nErrors:")
             for k in index:
                 if predictions[k].intent != items[k]["intent"]:
                     out.append(f"- {items[k]['id']}: {items[k]['intent']} -> {predictions[k].intent} "
                                f"({predictions[k].confidence:.2f}): {items[k]['text'][:90]!r}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
+    parser.add_argument("--markdown", type=Path, help="Also write the tables to this file.")
+    parser.add_argument("--errors", action="store_true", help="List the misclassified items.")
+    parser.add_argument("--items", nargs="+", choices=sorted(nlu_data.HELD_OUT), default=["test", "real-test"],
+                        metavar="KIND",
+                        help="held-out sets, each reported on its own: test (written, reported), dev (for "
+                             "choosing), real-test (real text, reported), real-dev (real text, for choosing); "
+                             "default: test real-test")
+    parser.add_argument("--language", choices=["en", "ja"], help="Only this language's items.")
+    args = parser.parse_args()
+
+    kinds = list(dict.fromkeys(args.items))
+    languages = (args.language,) if args.language else ("en", "ja")
+    items_of = {kind: load_items(kind, languages) for kind in kinds}
+    examples = training_examples()
+    train_texts = {t.strip().lower() for t, _ in examples}
+    baseline = baseline_model(examples)
+    everything = [item for kind in kinds for item in items_of[kind]]
+
+    with ExitStack() as stack:
+        url = args.rasa_url
+        if not is_up(url):
+            url = stack.enter_context(rasa_server(free_port())).url
+        nlu = NluClient(url)
+        predictions = [classify(nlu, i["text"], i.get("subject"), i.get("channel", "chat")) for i in everything]
+    base_predictions = list(baseline.predict([baseline_input(i) for i in everything])) if everything else []
+
+    out: list[str] = []
+    offset = 0
+    for kind in kinds:
+        items = items_of[kind]
+        leaked = [i["id"] for i in items if i["text"].strip().lower() in train_texts]
+        if out:
+            out.append("\n")
+        kind_report(kind, items, predictions[offset:offset + len(items)],
+                    base_predictions[offset:offset + len(items)], leaked, len(examples), args.errors, out)
+        offset += len(items)
     text = "\n".join(out)
     print(text)
     if args.markdown:

@@ -19,7 +19,16 @@ HELD_OUT = {
     "test": (PROJECT_ROOT / "tests" / "data", "nlu_test_{language}*.jsonl"),
     # The development set: written apart from intents/ and the test set, to choose settings on.
     "dev": (PROJECT_ROOT / "bench" / "data", "nlu_dev_{language}*.jsonl"),
+    # Real text: people's own writing about privacy from public sources (GitHub issues, request-letter templates,
+    # public Q&A), copied verbatim or lightly trimmed, each with its source and licence
+    # (bench/data/REAL_TEXT_SOURCES.md). Split by intent into a test part (reported) and a development part (for
+    # choosing). The "real_" prefix keeps these files out of the nlu_ globs above.
+    "real-test": (PROJECT_ROOT / "tests" / "data", "real_test_{language}*.jsonl"),
+    "real-dev": (PROJECT_ROOT / "bench" / "data", "real_dev_{language}*.jsonl"),
 }
+# The kinds written from real text; they need not cover every intent (real text may lack one) nor reach the
+# written sets' per-set size.
+REAL_KINDS = frozenset({"real-test", "real-dev"})
 # Rasa's inline annotations: [value](entity) and [value]{"entity": ...}.
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\([a-z_]+\)|\[([^\]]+)\]\{[^}]*\}")
 

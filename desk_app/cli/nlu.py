@@ -86,7 +86,7 @@ def nlu_corrections(app: App, state: str, accepted: tuple[int, ...], rejected: t
     accepted ones for review and retraining. Nothing is trained on without a person accepting it."""
     from pathlib import Path
 
-    from desk_app.nlu_data import INTENTS, held_out_files, read_items, training_examples
+    from desk_app.nlu_data import HELD_OUT, INTENTS, held_out_files, read_items, training_examples
     from privacy_desk import db
     from privacy_desk.corrections import (
         CORRECTIONS_FILE,
@@ -118,7 +118,7 @@ def nlu_corrections(app: App, state: str, accepted: tuple[int, ...], rejected: t
     trained = [text for text, _ in training_examples(folder, skip=CORRECTIONS_FILE)]
     kept: dict[str, list[tuple[str, str]]] = {}
     for language, examples in chosen.items():
-        held_out = [item["text"] for kind in ("test", "dev") for path in held_out_files(kind, language)
+        held_out = [item["text"] for kind in HELD_OUT for path in held_out_files(kind, language)
                     for item in read_items(path)]
         kept[language], dropped = without_overlap(examples, language, held_out, trained)
         if dropped:
