@@ -13,7 +13,7 @@ from privacy_desk.contact import find_email
 from privacy_desk.decisions import QUESTION_INTENTS, REQUEST_INTENTS
 from privacy_desk.errors import PrivacyDeskError
 from privacy_desk.languages import Language, detect_language
-from privacy_desk.mailtext import customer_words, split_mail_text, subject_words
+from privacy_desk.mailtext import customer_words, split_mail_text, subject_words, without_machine_lines
 from privacy_desk.policy import Detail
 from privacy_desk.signature import (
     find_address,
@@ -166,10 +166,14 @@ def classify(nlu: NluClient, text: str, subject: str | None = None, channel: str
     if channel == "email":
         parts = split_mail_text(text)
         body = parts.new_text or text
+        # What a person wrote: a pasted log, stack trace or dump is not read (the model would read the request
+        # above 6,000 log lines as the log); a body that is only that keeps its lines.
+        written = without_machine_lines(body, keep=MODEL_TEXT_LIMIT) or body
         # A request written only in the subject ("Please delete my personal data", and a body that is empty,
-        # a greeting, a signature or quoted mail) is read from the subject alone, as if it were the body.
-        subject_only = subject_words(subject) if not customer_words(parts.new_text) else ""
-        intent_input = model_text(subject_only) if subject_only else model_text(body, subject)
+        # a greeting, a signature, quoted mail or a pasted log) is read from the subject alone, as if it were the
+        # body.
+        subject_only = subject_words(subject) if not customer_words(without_machine_lines(parts.new_text)) else ""
+        intent_input = model_text(subject_only) if subject_only else model_text(written, subject)
         result = nlu.parse(intent_input)
         entities = collect_entities([(intent_input, result)])
         # Signature lines have shapes the model rarely sees: rules read them, and the model is not asked (a second
@@ -189,7 +193,7 @@ def classify(nlu: NluClient, text: str, subject: str | None = None, channel: str
         intent, confidence = pick_intent(result, BUSINESS_INTENTS)
         language = detect_language(intent_input)
         return Classification(intent, confidence, language, entities, uncertain=_top(result) != intent)
-    chat_input = model_text(text)
+    chat_input = model_text(without_machine_lines(text, keep=MODEL_TEXT_LIMIT) or text)
     result = nlu.parse(chat_input)
     intent, confidence = pick_intent(result, BUSINESS_INTENTS | CHAT_MECHANICS)
     return Classification(intent, confidence, detect_language(chat_input), collect_entities([(chat_input, result)]),

@@ -72,3 +72,71 @@ def customer_words(new_text: str) -> str:
 def subject_words(subject: str | None) -> str:
     """A subject without reply and forward prefixes or bracketed tags ("Re: [PRQ-2026-000001] ...")."""
     return _SUBJECT_PREFIX.sub("", subject or "").strip()
+
+
+# Machine-made lines: what a customer pastes (a log, a stack trace, a settings dump, a key or a blob) rather than
+# writes. The model was trained on people's words; a request above 6,000 log lines was read as the log.
+_LEVEL = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|SEVERE)"
+# A date and a time with seconds, a syslog stamp, or a bare time with a fraction or a level after it.
+_TIMESTAMP = (r"(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]\d{1,2}:\d{2}:\d{2}|"
+              rf"\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d+|\s+\[?{_LEVEL}\b)|"
+              r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2})")
+_LOG_LINE = re.compile(
+    rf"^(?:\[?{_TIMESTAMP}|\[(?i:{_LEVEL})\]|{_LEVEL}\s*[:|\]]\s|[VDIWEF]/[\w.$-]+\s*\(\s*\d+\))")
+_TRACE_LINE = re.compile(
+    r"^(?:(?i:traceback \(most recent call last\):|file \".+\", line \d+)|at [\w$.<>/-]+\(.*\)$|"
+    r"Caused by: |\.\.\. \d+ more$|#\d+\s+0x[0-9a-f]+|(?:[a-z_]\w*\.)+[A-Z]\w*(?:Exception|Error)\b|"
+    r"[A-Z]\w*(?:Exception|Error): )")
+_KEY_VALUE = re.compile(r"[\w.\-\[\]]+=[^\s,;&]*")
+_OPAQUE = re.compile(r"[A-Za-z0-9+/=_.\-]{32,}")
+_CODE_CHARS = frozenset("{}[]<>;=|\\$`")
+_JSON_KEY = re.compile(r"[\"'][\w.\- ]+[\"']\s*:\s*")
+_CODE_LINE = re.compile(r"^(?:[}\])]|.*[({=].*[;{}]$|.*\w\(.*\);$)")
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
+_PEOPLES_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+
+
+def is_machine_line(line: str) -> bool:
+    """A line no person wrote: a log line (a timestamp with seconds, or a level tag, first), a stack-trace line,
+    a key=value dump, a line that is mostly one opaque token (base64, a hash, a key), or code (many of {}[]<>;=|).
+    Words in Japanese script outside a log line mark a person's line."""
+    text = line.strip()
+    if not text:
+        return False
+    if _LOG_LINE.match(text) or _TRACE_LINE.match(text):
+        return True
+    if _PEOPLES_SCRIPT.search(text):
+        return False
+    pairs = _KEY_VALUE.findall(text)
+    if len(pairs) >= 2 and sum(map(len, pairs)) >= 0.5 * len(text.replace(" ", "")):
+        return True
+    solid = len(text.replace(" ", ""))
+    blobs = [m for m in _OPAQUE.findall(text) if any(ch.isdigit() for ch in m) and "@" not in m]
+    if sum(map(len, blobs)) >= 0.6 * solid:
+        return True
+    if len(_JSON_KEY.findall(text)) >= 2 or _CODE_LINE.match(text):
+        return True
+    code = sum(ch in _CODE_CHARS for ch in text)
+    return code >= 3 and code >= 0.12 * solid and sum(ch.isalpha() for ch in text) < 0.65 * solid
+
+
+def without_machine_lines(text: str, keep: int | None = None) -> str:
+    """The text without machine-made lines (`is_machine_line`) or fenced code blocks; runs of blank lines left
+    behind become one. With `keep`, stops once that many characters are kept (the model reads no more).
+    Empty when the text is nothing but such lines."""
+    kept: list[str] = []
+    size = 0
+    fenced = False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        if fenced or is_machine_line(line):
+            continue
+        if not line.strip() and (not kept or not kept[-1].strip()):
+            continue
+        kept.append(line)
+        size += len(line) + 1
+        if keep is not None and size >= keep:
+            break
+    return "\n".join(kept).strip()

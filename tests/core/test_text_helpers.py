@@ -16,7 +16,7 @@ from privacy_desk.classify import (
 )
 from privacy_desk.contact import clean_name, find_email, find_phone, name_from_answer
 from privacy_desk.languages import Language, detect_language
-from privacy_desk.mailtext import split_mail_text
+from privacy_desk.mailtext import is_machine_line, split_mail_text, without_machine_lines
 from privacy_desk.signature import find_address, is_addressee_line, signature_details, trailing_signature
 from privacy_desk.verification import find_code
 
@@ -253,3 +253,82 @@ def test_a_gateway_error_is_retried_once_then_unavailable() -> None:
     with pytest.raises(NluUnavailable):
         nlu.parse("hi")
     assert calls == [502, 504]
+
+
+@pytest.mark.parametrize("line", [
+    "2026-11-01 12:00:01 INFO sync ok id=4411 rows=12 t=0.2 s",
+    "[2026-11-01T12:00:01Z] upload finished",
+    "Dec  3 10:00:01 host sshd[123]: Accepted publickey",
+    "12:00:01.123 worker started",
+    "ERROR: connection refused",
+    "[warn] retrying",
+    "E/AndroidRuntime(1234): FATAL EXCEPTION: main",
+    "2026-11-01 12:00:01 同期に失敗しました",
+    "Traceback (most recent call last):",
+    '  File "sync.py", line 12, in main',
+    "    at com.example.sync.Worker.run(Worker.java:88)",
+    "Caused by: java.io.IOException: closed",
+    "java.lang.NullPointerException",
+    "TypeError: cannot read properties of undefined",
+    "user_id=4411 session=9f2c token=abc",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+    "a3f5c9e1b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2",
+    '{"id": 4411, "rows": [1, 2, 3], "ok": true}',
+    "if (user) { sync(user.id); }",
+])
+def test_machine_made_lines_are_recognised(line: str) -> None:
+    assert is_machine_line(line)
+
+
+@pytest.mark.parametrize("line", [
+    "Please delete my data.",
+    "I got an ERROR when I tried to delete my account",
+    "Error: I cannot log in, please help",
+    "Name: Ken Sato",
+    "Member number: ITO-58210",
+    "Phone: +81 90-1234-5678 / 03-1234-5678",
+    "My email is taro.yamada.verylongname.account@example-company.co.jp",
+    "See https://www.example.com/member/account/settings/privacy/delete",
+    "At 10:00:00 I called your office",
+    "12:30:00に電話しました",
+    "2026-11-01 12:00 に問い合わせました",
+    "My member number is [QS-30417], please delete my data.",
+    "I want <this> and [that] removed",
+    "",
+])
+def test_lines_people_write_are_kept(line: str) -> None:
+    assert not is_machine_line(line)
+
+
+def test_without_machine_lines_keeps_what_a_person_wrote() -> None:
+    body = ("Hello,\n\nPlease send me a copy of my data.\n\nThe log:\n"
+            + "2026-11-01 12:00:01 INFO sync ok id=4411 rows=12\n" * 50
+            + "```\nsome pasted output\n```\n\nAnd please hurry.\n\nBest regards,\nKen Sato\n")
+    assert without_machine_lines(body) == ("Hello,\n\nPlease send me a copy of my data.\n\nThe log:\n\n"
+                                           "And please hurry.\n\nBest regards,\nKen Sato")
+    assert without_machine_lines("2026-11-01 12:00:01 INFO a\nuser=1 id=2\n") == ""
+    assert without_machine_lines("Please delete my data.") == "Please delete my data."
+    long = "Please delete my data.\n" + "a line of mine\n" * 10_000
+    assert len(without_machine_lines(long, keep=1000)) < 1100
+
+
+def test_classify_reads_a_request_above_a_pasted_log_without_the_log() -> None:
+    seen: list[str] = []
+
+    class Nlu:
+        def parse(self, text: str) -> dict:
+            seen.append(text)
+            return {"intent": {"name": "request_disclosure", "confidence": 0.9},
+                    "intent_ranking": [{"name": "request_disclosure", "confidence": 0.9}], "entities": []}
+
+    body = ("Hello,\n\nPlease send me a copy of all personal data you hold about me.\n\nThe sync log:\n"
+            + "2026-11-01 12:00:01 INFO sync ok id=4411 rows=12 t=0.2 s\n" * 6000
+            + "\nBest regards,\nKen Sato\nken.sato@example.com\n")
+    result = classify(Nlu(), body, "My data", "email")  # type: ignore[arg-type]
+    assert "INFO" not in seen[0] and seen[0].startswith("My data\nHello,\n\nPlease send me a copy")
+    assert result.entities["email"] == "ken.sato@example.com"  # the signature is still read, below the log
+    # A body that is only a pasted log is read from its subject; a chat line that is only a log is read as it is.
+    classify(Nlu(), "2026-11-01 12:00:01 ERROR sync failed code=7\n" * 3, "Please delete my data", "email")  # type: ignore[arg-type]
+    assert seen[1] == "Please delete my data"
+    classify(Nlu(), "user=1 id=2", None, "chat")  # type: ignore[arg-type]
+    assert seen[2] == "user=1 id=2"
