@@ -7,6 +7,12 @@ SQLite's write lock) every other conversation on that Rasa process waits too. He
 thread, and the event loop goes on parsing other visitors' messages meanwhile. Turns of one conversation still run
 one at a time: Rasa's lock store serialises them before the tracker is read.
 
+Rasa's save counts the conversation's stored events with a query (almost half of save's time) to know which of the
+tracker's events are new. The store knows that number already: the tracker it read in this turn held exactly the
+stored events, and the lock store keeps any other process from adding to them until this turn is saved. For a
+tracker it did not read or save itself (a new conversation, events replaced over the HTTP API), Rasa's count
+query runs as before.
+
 SQLite connections also get what the app's own connections get (privacy_desk/db.py): WAL's NORMAL sync, and a
 busy timeout, so two Rasa processes writing at once wait for each other instead of failing.
 
@@ -22,7 +28,10 @@ This module is imported by Rasa only, in its own virtualenv: it must not import 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import itertools
+import weakref
+from collections import OrderedDict
+from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
@@ -34,6 +43,9 @@ from sqlalchemy import event
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Conversations whose stored-event count is remembered (the oldest forgotten first): a forgotten one costs one
+# count query at its next save.
+COUNTS_KEPT = 10_000
 TICKET_CHANGE_SECONDS = 10  # a ticket change takes milliseconds; the expiry only frees it if a process dies mid-way
 
 
@@ -57,15 +69,35 @@ class ConversationStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             self.engine.dispose()  # connections opened while creating the tables lack the pragmas
+        # Per conversation: the tracker object this store read or saved last, and how many events were stored then.
+        self._stored_counts: OrderedDict[str, tuple[weakref.ref[DialogueStateTracker], int]] = OrderedDict()
+
+    def _remember(self, tracker: DialogueStateTracker) -> None:
+        self._stored_counts[tracker.sender_id] = (weakref.ref(tracker), len(tracker.events))
+        self._stored_counts.move_to_end(tracker.sender_id)
+        while len(self._stored_counts) > COUNTS_KEPT:
+            self._stored_counts.popitem(last=False)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if self.event_broker is not None:  # a broker lives on the server's loop: keep Rasa's own path
             await super().save(tracker)
-            return
-        await _in_thread(super().save(tracker))
+        else:
+            await _in_thread(super().save(tracker))
+        self._remember(tracker)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
-        return await _in_thread(super()._retrieve(sender_id, fetch_events_from_all_sessions))
+        tracker = await _in_thread(super()._retrieve(sender_id, fetch_events_from_all_sessions))
+        if tracker is not None and not fetch_events_from_all_sessions:  # the events save would count
+            self._remember(tracker)
+        return tracker
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
+        # Only for the very tracker read or saved here: one built elsewhere (a new conversation, the HTTP API's
+        # replaced events) is counted by Rasa's query.
+        known = self._stored_counts.get(tracker.sender_id)
+        if known is None or known[0]() is not tracker:
+            return super()._additional_events(session, tracker)  # type: ignore[no-any-return]
+        return itertools.islice(tracker.events, known[1], len(tracker.events))
 
 
 class ConversationLockStore(RedisLockStore):
