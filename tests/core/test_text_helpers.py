@@ -210,18 +210,24 @@ def test_model_text_replaces_lone_surrogates_one_for_one() -> None:
     text.encode("utf-8")
 
 
+class RecordingNlu:
+    """Reads every text as a disclosure request and keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def parse(self, text: str) -> dict:
+        self.seen.append(text)
+        return {"intent": {"name": "request_disclosure", "confidence": 0.9},
+                "intent_ranking": [{"name": "request_disclosure", "confidence": 0.9}], "entities": []}
+
+
 def test_classify_sends_the_model_at_most_the_limit() -> None:
-    seen: list[str] = []
-
-    class Nlu:
-        def parse(self, text: str) -> dict:
-            seen.append(text)
-            return {"intent": {"name": "request_disclosure", "confidence": 0.9},
-                    "intent_ranking": [{"name": "request_disclosure", "confidence": 0.9}], "entities": []}
-
+    nlu = RecordingNlu()
+    seen = nlu.seen
     log = "Please send me my data.\n" + "trace line\n" * 50_000
-    assert classify(Nlu(), log, "Re: data", "email").intent == "request_disclosure"  # type: ignore[arg-type]
-    assert classify(Nlu(), log, None, "chat").intent == "request_disclosure"  # type: ignore[arg-type]
+    assert classify(nlu, log, "Re: data", "email").intent == "request_disclosure"  # type: ignore[arg-type]
+    assert classify(nlu, log, None, "chat").intent == "request_disclosure"  # type: ignore[arg-type]
     assert all(len(text) <= MODEL_TEXT_LIMIT for text in seen) and len(seen) == 2
 
 
@@ -313,22 +319,16 @@ def test_without_machine_lines_keeps_what_a_person_wrote() -> None:
 
 
 def test_classify_reads_a_request_above_a_pasted_log_without_the_log() -> None:
-    seen: list[str] = []
-
-    class Nlu:
-        def parse(self, text: str) -> dict:
-            seen.append(text)
-            return {"intent": {"name": "request_disclosure", "confidence": 0.9},
-                    "intent_ranking": [{"name": "request_disclosure", "confidence": 0.9}], "entities": []}
-
+    nlu = RecordingNlu()
+    seen = nlu.seen
     body = ("Hello,\n\nPlease send me a copy of all personal data you hold about me.\n\nThe sync log:\n"
             + "2026-11-01 12:00:01 INFO sync ok id=4411 rows=12 t=0.2 s\n" * 6000
             + "\nBest regards,\nKen Sato\nken.sato@example.com\n")
-    result = classify(Nlu(), body, "My data", "email")  # type: ignore[arg-type]
+    result = classify(nlu, body, "My data", "email")  # type: ignore[arg-type]
     assert "INFO" not in seen[0] and seen[0].startswith("My data\nHello,\n\nPlease send me a copy")
     assert result.entities["email"] == "ken.sato@example.com"  # the signature is still read, below the log
     # A body that is only a pasted log is read from its subject; a chat line that is only a log is read as it is.
-    classify(Nlu(), "2026-11-01 12:00:01 ERROR sync failed code=7\n" * 3, "Please delete my data", "email")  # type: ignore[arg-type]
+    classify(nlu, "2026-11-01 12:00:01 ERROR sync failed code=7\n" * 3, "Please delete my data", "email")  # type: ignore[arg-type]
     assert seen[1] == "Please delete my data"
-    classify(Nlu(), "user=1 id=2", None, "chat")  # type: ignore[arg-type]
+    classify(nlu, "user=1 id=2", None, "chat")  # type: ignore[arg-type]
     assert seen[2] == "user=1 id=2"
