@@ -123,3 +123,14 @@ def test_no_set_repeats_an_item() -> None:
         for language in LANGUAGES:
             texts = [comparable(item["text"]) for path in held_out_files(kind, language) for item in read_items(path)]
             assert len(texts) == len(set(texts)), (kind, language)
+
+
+@pytest.mark.parametrize("annotator", ["a", "b"])
+def test_annotator_labels_cover_every_real_item_once_with_a_business_intent(annotator: str) -> None:
+    # bench/label_agreement.py compares them with the sets' labels; an item added later needs a label from each.
+    path = Path(__file__).resolve().parents[2] / "bench" / "data" / f"real_labels_annotator_{annotator}.jsonl"
+    rows = read_items(path)
+    ids = [row["id"] for row in rows]
+    assert sorted(ids) == sorted(item["id"] for language in LANGUAGES for item in real_items(language))
+    assert {row["intent"] for row in rows} <= BUSINESS_INTENTS
+    assert all(isinstance(row["sure"], bool) for row in rows)
