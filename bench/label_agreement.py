@@ -13,30 +13,29 @@ then the same on the items both annotators were sure of.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
-from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score
+from sklearn.metrics import accuracy_score, cohen_kappa_score
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from nlu_eval import baseline_input, baseline_model, load_items, training_examples  # noqa: E402
+from nlu_eval import baseline_input, baseline_model, load_items, macro_f1, training_examples  # noqa: E402
+
+from desk_app.nlu_data import read_items  # noqa: E402
 
 ANNOTATORS = {"a": ROOT / "bench" / "data" / "real_labels_annotator_a.jsonl",
               "b": ROOT / "bench" / "data" / "real_labels_annotator_b.jsonl"}
 
 
 def read_labels(path: Path) -> dict[str, dict]:
-    return {row["id"]: row for row in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if row}
+    return {row["id"]: row for row in read_items(path)}
 
 
 def agreement(gold: list[str], other: list[str]) -> str:
-    # Macro over the intents the reference has, as bench/nlu_eval.py scores them.
-    macro = f1_score(gold, other, labels=sorted(set(gold)), average="macro", zero_division=0)
-    return f"{macro:5.3f}  {accuracy_score(gold, other):5.3f}"
+    return f"{macro_f1(gold, other):5.3f}  {accuracy_score(gold, other):5.3f}"
 
 
 def main() -> int:

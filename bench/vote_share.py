@@ -20,13 +20,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from sklearn.metrics import f1_score
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from nlu_eval import load_items  # noqa: E402
+from nlu_eval import load_items, macro_f1  # noqa: E402
 
 from desk_app import nlu_data  # noqa: E402
 from desk_app.rasa import free_port, is_up, rasa_server  # noqa: E402
@@ -54,10 +52,6 @@ class RevotingNlu:
                        for name, score in sorted(scores.items(), key=lambda item: -item[1])]
             result["intent"], result["intent_ranking"] = ranking[0], ranking
         return result
-
-
-def macro_f1(gold: list[str], predicted: list[str]) -> float:
-    return float(f1_score(gold, predicted, labels=sorted(set(gold)), average="macro", zero_division=0))
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ import pytest
 
 from desk_app.nlu_data import HELD_OUT, REAL_KINDS, held_out_files, plain_text, read_items, training_examples
 from privacy_desk.classify import BUSINESS_INTENTS, ENTITY_NAMES
+from privacy_desk.settings import PROJECT_ROOT
 
 LANGUAGES = ("en", "ja")
 ALL_FILES = [path for kind in HELD_OUT for language in LANGUAGES for path in held_out_files(kind, language)]
@@ -128,7 +129,7 @@ def test_no_set_repeats_an_item() -> None:
 @pytest.mark.parametrize("annotator", ["a", "b"])
 def test_annotator_labels_cover_every_real_item_once_with_a_business_intent(annotator: str) -> None:
     # bench/label_agreement.py compares them with the sets' labels; an item added later needs a label from each.
-    path = Path(__file__).resolve().parents[2] / "bench" / "data" / f"real_labels_annotator_{annotator}.jsonl"
+    path = PROJECT_ROOT / "bench" / "data" / f"real_labels_annotator_{annotator}.jsonl"
     rows = read_items(path)
     ids = [row["id"] for row in rows]
     assert sorted(ids) == sorted(item["id"] for language in LANGUAGES for item in real_items(language))
