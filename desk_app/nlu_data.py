@@ -37,12 +37,13 @@ def plain_text(annotated: str) -> str:
     return _ANNOTATION.sub(lambda m: m.group(1) or m.group(2), annotated)
 
 
-def training_examples(folder: Path = INTENTS, skip: str | None = None) -> list[tuple[str, str]]:
-    """(text, intent) for every example under `folder` (but files named `skip`), annotations removed. Concept files
-    have no `nlu` key."""
+def training_examples(folder: Path = INTENTS, skip: str | None = None,
+                      language: str | None = None) -> list[tuple[str, str]]:
+    """(text, intent) for every example under `folder` (but files named `skip`; only `language`'s folder if given),
+    annotations removed. Concept files have no `nlu` key."""
     examples = []
     for path in sorted(folder.glob("*/*.yml")):
-        if path.name == skip:
+        if path.name == skip or (language and path.parent.name != language):
             continue
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
             intent = block.get("intent")

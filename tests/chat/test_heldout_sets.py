@@ -11,6 +11,7 @@ import pytest
 
 from desk_app.nlu_data import HELD_OUT, REAL_KINDS, held_out_files, plain_text, read_items, training_examples
 from privacy_desk.classify import BUSINESS_INTENTS, ENTITY_NAMES
+from privacy_desk.languages import Language, detect_language
 from privacy_desk.settings import PROJECT_ROOT
 
 LANGUAGES = ("en", "ja")
@@ -135,3 +136,10 @@ def test_annotator_labels_cover_every_real_item_once_with_a_business_intent(anno
     assert sorted(ids) == sorted(item["id"] for language in LANGUAGES for item in real_items(language))
     assert {row["intent"] for row in rows} <= BUSINESS_INTENTS
     assert all(isinstance(row["sure"], bool) for row in rows)
+
+
+def test_training_examples_of_one_language_are_that_folders_own() -> None:
+    english, japanese = training_examples(language="en"), training_examples(language="ja")
+    assert english and japanese
+    assert sorted(english + japanese) == sorted(training_examples())
+    assert not any(detect_language(text) == Language.JA for text, _ in english)
